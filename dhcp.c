@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+/* PASST - Plug A Simple Socket Transport
+ *  for qemu/UNIX domain socket mode
+ *
+ * PASTA - Pack A Subtle Tap Abstraction
+ *  for network namespace/tap device mode
+ *
+ * dhcp.c - Minimal DHCP server (RFC 2131, options from RFC 2132)
+ *
+ * Theory of operation: there is exactly one client (the guest) and exactly
+ * one lease, c->ip4.addr, which never expires. So there is no lease table and
+ * no state at all: every message is answered from the configuration alone.
+ *
+ * - DHCPDISCOVER -> DHCPOFFER of c->ip4.addr
+ * - DHCPREQUEST  -> DHCPACK, or DHCPNAK if the client asks for another
+ *		     address (option 50 or ciaddr), or no answer if it selected
+ *		     another server (option 54, RFC 2131 4.3.2)
+ * - DHCPINFORM   -> DHCPACK with parameters only (no yiaddr, no lease time)
+ * - DHCPDECLINE, DHCPRELEASE: nothing to do, ignored
+ *
+ * Replies carry, in this order, options 53 (message type), 54 (server
+ * identifier: the gateway address), 51 (lease time, infinite), 1 (netmask),
+ * 28 (broadcast address), 3 (router), 26 (MTU, with -m), 6 (nameservers),
+ * 15 (domain name: first search list entry) and 119 (domain search list,
+ * RFC 3397, with label compression, split into several instances if longer
+ * than 255 bytes as RFC 3396 describes). Unless the client announces a larger
+ * maximum message size (option 57), replies are kept within the 576 bytes
+ * every client must accept (RFC 2131 2: 312 bytes of options): options that
+ * don't fit, from the end of the list above, are left out.
+ *
+ * Every byte of the request is read through packet_get(), and the option
+ * walk checks each length against the UDP length before using it. Option
+ * overload (52) is ignored: we never look into sname and file.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <netinet/in.h>
+
+#include "dhcp.h"
+#include "log.h"
+#include "packet.h"
+#include "passt.h"
+#include "tap.h"
+#include "util.h"
+
+/* RFC 2131 2, Figure 1: fixed-format part of the message */
+#define DHCP_OFF_OP		0
+#define DHCP_OFF_HTYPE		1
+#define DHCP_OFF_HLEN		2
+#define DHCP_OFF_HOPS		3
+#define DHCP_OFF_XID		4
+#define DHCP_OFF_SECS		8
+#define DHCP_OFF_FLAGS		10
+#define DHCP_OFF_CIADDR		12
+#define DHCP_OFF_YIADDR		16
+#define DHCP_OFF_SIADDR		20
+#define DHCP_OFF_GIADDR		24
+#define DHCP_OFF_CHADDR		28	/* 16 bytes */
+#define DHCP_OFF_SNAME		44	/* 64 bytes */
+#define DHCP_OFF_FILE		108	/* 128 bytes */
+#define DHCP_OFF_COOKIE		236	/* RFC 2131 3: magic cookie */
+#define DHCP_OFF_OPTIONS	240
+
+#define DHCP_CHADDR_LEN		16
+#define DHCP_MAGIC		0x63825363	/* RFC 2131 3, RFC 2132 2 */
+
+#define BOOTREQUEST		1	/* RFC 951 */
+#define BOOTREPLY		2
+#define DHCP_HTYPE_ETHER	1	/* RFC 1700 hardware type */
+#define DHCP_FLAG_BROADCAST	0x8000	/* RFC 2131 2, Figure 2 */
+
+#define DHCP_SERVER_PORT	67
+#define DHCP_CLIENT_PORT	68
+
+/* RFC 2132 option codes */
+#define OPT_PAD			0
+#define OPT_NETMASK		1	/* RFC 2132 3.3 */
+#define OPT_ROUTER		3	/* RFC 2132 3.5 */
+#define OPT_DNS			6	/* RFC 2132 3.8 */
+#define OPT_DOMAIN_NAME		15	/* RFC 2132 3.17 */
+#define OPT_MTU			26	/* RFC 2132 5.1 */
+#define OPT_BROADCAST		28	/* RFC 2132 5.3 */
+#define OPT_REQUESTED_ADDR	50	/* RFC 2132 9.1 */
+#define OPT_LEASE_TIME		51	/* RFC 2132 9.2 */
+#define OPT_MSG_TYPE		53	/* RFC 2132 9.6 */
+#define OPT_SERVER_ID		54	/* RFC 2132 9.7 */
+#define OPT_MAX_MSG_SIZE	57	/* RFC 2132 9.10 */
+#define OPT_DOMAIN_SEARCH	119	/* RFC 3397 */
+#define OPT_END			255
+
+#define OPT_LEN_MAX		255	/* one length byte */
+
+/* RFC 2132 9.6: DHCP message types */
+#define DHCPDISCOVER		1
+#define DHCPOFFER		2
+#define DHCPREQUEST		3
+#define DHCPDECLINE		4
+#define DHCPACK			5
+#define DHCPNAK			6
+#define DHCPRELEASE		7
+#define DHCPINFORM		8
+
+#define DHCP_LEASE_INFINITE	0xffffffffU	/* RFC 2132 9.2 */
+
+/* RFC 2131 2: a client must accept 576-byte datagrams, that is, 312 bytes
+ * of options (including the cookie) after IP, UDP and BOOTP headers. RFC 951
+ * BOOTP messages are at least 300 bytes: some clients and relays drop less.
+ */
+#define DHCP_IP_UDP_LEN		(IP4_HDR_LEN + UDP_HDR_LEN)
+#define DHCP_MSG_SIZE_MIN	576	/* RFC 2131 2, RFC 2132 9.10 */
+#define DHCP_BOOTP_MIN		300	/* RFC 951: 64 + 128 + 64 vend */
+
+/* Worst case of the options we send, to size the reply buffer: fixed-size
+ * options, up to MAXNS nameservers, a domain name of up to 253 characters,
+ * and MAXDNSRCH uncompressed search names of up to 255 wire bytes each
+ */
+#define DHCP_SEARCH_WIRE_MAX	(MAXDNSRCH * (DNS_NAME_MAX - 1))
+#define DHCP_OPTS_MAX		(3 + 6 + 6 + 6 + 6 + 6 + 4 +		\
+				 2 + 4 * MAXNS +			\
+				 2 + 253 +				\
+				 DHCP_SEARCH_WIRE_MAX +			\
+				 2 * DIV_ROUND_UP(DHCP_SEARCH_WIRE_MAX,	\
+						  OPT_LEN_MAX) +	\
+				 1)
+#define DHCP_REPLY_MAX		(DHCP_OFF_OPTIONS + DHCP_OPTS_MAX)
+
+/* RFC 1035 3.1: wire format limits, and compression pointers (4.1.4) */
+#define DNS_LABEL_MAX		63
+#define DNS_WIRE_MAX		255
+#define DNS_PTR_MASK		0xc0
+#define DNS_PTR_OFF_MAX		0x3fff
+/* At most one suffix per label, and labels are at least two bytes apart */
+#define DHCP_SUFFIX_MAX		(MAXDNSRCH * (DNS_WIRE_MAX / 2 + 1))
+
+/**
+ * struct dhcp_opt - Option seen in a request
+ * @count:	Number of instances (RFC 3396 would concatenate them)
+ * @len:	Length of the first instance
+ * @val:	First instance's value, in the packet, NULL if @len is 0
+ */
+struct dhcp_opt {
+	unsigned int count;
+	size_t len;
+	const uint8_t *val;
+};
+
+/**
+ * struct dhcp_suffix - Domain name suffix already written, for compression
+ * @s:		Suffix text, not NUL-terminated
+ * @len:	Length of @s
+ * @off:	Offset of its wire encoding in the search list data
+ */
+struct dhcp_suffix {
+	const char *s;
+	size_t len;
+	size_t off;
+};
+
+static uint8_t dhcp_reply_buf[DHCP_REPLY_MAX];
+static uint8_t dhcp_search_buf[DHCP_SEARCH_WIRE_MAX];
+static struct dhcp_suffix dhcp_suffixes[DHCP_SUFFIX_MAX];
+
+_Static_assert(DHCP_REPLY_MAX >= DHCP_BOOTP_MIN,
+	       "reply buffer must hold a minimum BOOTP message");
+_Static_assert(DHCP_SEARCH_WIRE_MAX <= DNS_PTR_OFF_MAX,
+	       "every search list offset must fit a compression pointer");
+
+/**
+ * dhcp_name_check() - Length of a domain name without trailing dot, if valid
+ * @name:	NUL-terminated name, at most DNS_NAME_MAX bytes with the NUL
+ *
+ * Return: length to encode, 0 if the name is empty, the root, or doesn't
+ *	   fit the limits of RFC 1035 2.3.4 (labels of 1 to 63 octets, 255
+ *	   octets in wire format)
+ */
+static size_t dhcp_name_check(const char *name)
+{
+	size_t len = strnlen(name, DNS_NAME_MAX), i, label = 0;
+
+	if (len == DNS_NAME_MAX)
+		return 0;
+
+	if (len && name[len - 1] == '.')
+		len--;
+
+	/* Wire format: one length byte per label plus the root label */
+	if (!len || len + 2 > DNS_WIRE_MAX)
+		return 0;
+
+	for (i = 0; i < len; i++) {
+		if (name[i] != '.') {
+			if (++label > DNS_LABEL_MAX)
+				return 0;
+			continue;
+		}
+		if (!label)
+			return 0;
+		label = 0;
+	}
+
+	return label ? len : 0;
+}
+
+/**
+ * dhcp_search_encode() - Encode the search list as RFC 3397 option data
+ * @c:		Execution context
+ *
+ * Names are encoded as in RFC 1035 3.1, and a suffix that already appears
+ * is replaced by a compression pointer (RFC 1035 4.1.4) to its offset from
+ * the start of the (concatenated) option data, as RFC 3397 2 allows.
+ *
+ * Return: length of the encoded list in dhcp_search_buf, 0 if empty
+ */
+static size_t dhcp_search_encode(const struct ctx *c)
+{
+	size_t n_suffixes = 0, pos = 0, i;
+
+	for (i = 0; i < ARRAY_SIZE(c->dns_search); i++) {
+		const char *name = c->dns_search[i].n;
+		size_t len, start = 0;
+		bool ptr = false;
+
+		if (!*name)
+			break;
+
+		if (!(len = dhcp_name_check(name))) {
+			debug("DHCP: invalid search domain, skipped");
+			continue;
+		}
+
+		/* Worst case for this name: no compression */
+		if (pos + len + 2 > sizeof(dhcp_search_buf))
+			break;
+
+		while (start < len) {
+			const char *dot, *label = name + start;
+			size_t j, llen;
+
+			for (j = 0; j < n_suffixes; j++) {
+				const struct dhcp_suffix *sx = &dhcp_suffixes[j];
+
+				if (sx->len == len - start &&
+				    !strncasecmp(sx->s, label, sx->len))
+					break;
+			}
+
+			if (j < n_suffixes) {
+				dhcp_search_buf[pos++] = DNS_PTR_MASK |
+					(uint8_t)(dhcp_suffixes[j].off >> 8);
+				dhcp_search_buf[pos++] =
+					(uint8_t)dhcp_suffixes[j].off;
+				ptr = true;
+				break;
+			}
+
+			if (n_suffixes < ARRAY_SIZE(dhcp_suffixes)) {
+				dhcp_suffixes[n_suffixes].s = label;
+				dhcp_suffixes[n_suffixes].len = len - start;
+				dhcp_suffixes[n_suffixes].off = pos;
+				n_suffixes++;
+			}
+
+			dot = memchr(label, '.', len - start);
+			llen = dot ? (size_t)(dot - label) : len - start;
+
+			dhcp_search_buf[pos++] = (uint8_t)llen;
+			memcpy(dhcp_search_buf + pos, label, llen);
+			pos += llen;
+			start += llen + 1;
+		}
+
+		if (!ptr)
+			dhcp_search_buf[pos++] = 0;
+	}
+
+	return pos;
+}
+
+/**
+ * dhcp_opt_put() - Append one option to the reply, if it fits
+ * @buf:	Reply buffer
+ * @pos:	Current offset in @buf, updated
+ * @limit:	Offset we must not reach (room for the end option is kept)
+ * @code:	Option code
+ * @data:	Option value
+ * @len:	Length of @data, at most 255
+ *
+ * Return: true if written, false if it doesn't fit
+ */
+static bool dhcp_opt_put(uint8_t *buf, size_t *pos, size_t limit,
+			 uint8_t code, const void *data, size_t len)
+{
+	if (len > OPT_LEN_MAX || *pos + 2 + len > limit)
+		return false;
+
+	buf[(*pos)++] = code;
+	buf[(*pos)++] = (uint8_t)len;
+	memcpy(buf + *pos, data, len);
+	*pos += len;
+
+	return true;
+}
+
+/**
+ * dhcp_opt_put_long() - Append an option split in instances of 255 bytes
+ * @buf:	Reply buffer
+ * @pos:	Current offset in @buf, updated
+ * @limit:	Offset we must not reach
+ * @code:	Option code
+ * @data:	Option value
+ * @len:	Length of @data
+ *
+ * RFC 3396 2: the client concatenates all instances of an option in order.
+ * Either all the instances are written, or none.
+ *
+ * Return: true if written, false if it doesn't fit
+ */
+static bool dhcp_opt_put_long(uint8_t *buf, size_t *pos, size_t limit,
+			      uint8_t code, const uint8_t *data, size_t len)
+{
+	size_t need = len + 2 * DIV_ROUND_UP(len, OPT_LEN_MAX), done = 0;
+
+	if (!len || *pos + need > limit)
+		return false;
+
+	while (done < len) {
+		size_t chunk = MIN(len - done, (size_t)OPT_LEN_MAX);
+
+		dhcp_opt_put(buf, pos, limit, code, data + done, chunk);
+		done += chunk;
+	}
+
+	return true;
+}
+
+/**
+ * dhcp_options() - Write the options of a reply
+ * @c:		Execution context
+ * @type:	DHCPOFFER, DHCPACK or DHCPNAK
+ * @inform:	Reply to DHCPINFORM: no lease time (RFC 2131 4.3.5)
+ * @pos:	Offset of the first option in dhcp_reply_buf, updated
+ * @limit:	Offset the options must end before
+ */
+static void dhcp_options(const struct ctx *c, uint8_t type, bool inform,
+			 size_t *pos, size_t limit)
+{
+	uint8_t *b = dhcp_reply_buf;
+	int plen = MAX(0, MIN(c->ip4.prefix_len, 32));
+	uint32_t mask = plen ? ~0U << (32 - plen) : 0;
+	uint8_t v[4 * MAXNS];
+	size_t n, i;
+
+	limit--;	/* for OPT_END */
+
+	/* RFC 2131 4.3.1, Table 3: DHCPNAK carries only message type and
+	 * server identifier (and, optionally, a message)
+	 */
+	dhcp_opt_put(b, pos, limit, OPT_MSG_TYPE, &type, 1);
+	dhcp_opt_put(b, pos, limit, OPT_SERVER_ID, &c->ip4.gw, 4);
+	if (type == DHCPNAK)
+		goto end;
+
+	if (!inform) {
+		put_be32(v, DHCP_LEASE_INFINITE);
+		dhcp_opt_put(b, pos, limit, OPT_LEASE_TIME, v, 4);
+	}
+
+	put_be32(v, mask);
+	dhcp_opt_put(b, pos, limit, OPT_NETMASK, v, 4);
+
+	/* RFC 3021: no broadcast address on /31 and /32 links */
+	if (plen < 31) {
+		put_be32(v, ntohl(c->ip4.addr.s_addr) | ~mask);
+		dhcp_opt_put(b, pos, limit, OPT_BROADCAST, v, 4);
+	}
+
+	if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.gw))
+		dhcp_opt_put(b, pos, limit, OPT_ROUTER, &c->ip4.gw, 4);
+
+	if (c->mtu) {
+		/* RFC 2132 5.1: 68 at least, and it's a 16-bit field */
+		put_be16(v, (uint16_t)MIN(MAX(c->mtu, ETH_MIN_MTU), 65535));
+		dhcp_opt_put(b, pos, limit, OPT_MTU, v, 2);
+	}
+
+	if (!c->no_dhcp_dns) {
+		for (n = 0; n < MAXNS; n++) {
+			if (IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns[n]))
+				break;
+			memcpy(v + 4 * n, &c->ip4.dns[n], 4);
+		}
+		if (n)
+			dhcp_opt_put(b, pos, limit, OPT_DNS, v, 4 * n);
+	}
+
+	if (!c->no_dhcp_dns_search) {
+		size_t len = 0;
+
+		/* RFC 2132 3.17: the first valid search domain */
+		for (i = 0; i < ARRAY_SIZE(c->dns_search); i++) {
+			const char *name = c->dns_search[i].n;
+
+			if (!*name || (len = dhcp_name_check(name)))
+				break;
+		}
+		if (len && !dhcp_opt_put(b, pos, limit, OPT_DOMAIN_NAME,
+					 c->dns_search[i].n, len))
+			debug("DHCP: no room for domain name option");
+
+		len = dhcp_search_encode(c);
+		if (len && !dhcp_opt_put_long(b, pos, limit, OPT_DOMAIN_SEARCH,
+					      dhcp_search_buf, len))
+			debug("DHCP: no room for domain search option");
+	}
+
+end:
+	b[(*pos)++] = OPT_END;
+}
+
+/**
+ * dhcp_reply() - Build and send a reply
+ * @c:		Execution context
+ * @req:	Fixed part of the request, DHCP_OFF_OPTIONS bytes
+ * @type:	DHCPOFFER, DHCPACK or DHCPNAK
+ * @inform:	Reply to DHCPINFORM
+ * @size:	Largest DHCP message the client accepts
+ */
+static void dhcp_reply(const struct ctx *c, const uint8_t *req, uint8_t type,
+		       bool inform, size_t size)
+{
+	uint8_t *b = dhcp_reply_buf;
+	struct in_addr bcast = { .s_addr = htonl(INADDR_BROADCAST) };
+	size_t pos = DHCP_OFF_OPTIONS;
+
+	memset(b, 0, sizeof(dhcp_reply_buf));
+
+	/* RFC 2131 4.3.1, Table 3 */
+	b[DHCP_OFF_OP] = BOOTREPLY;
+	b[DHCP_OFF_HTYPE] = DHCP_HTYPE_ETHER;
+	b[DHCP_OFF_HLEN] = 6;
+	memcpy(b + DHCP_OFF_XID, req + DHCP_OFF_XID, 4);
+	memcpy(b + DHCP_OFF_FLAGS, req + DHCP_OFF_FLAGS, 2);
+	memcpy(b + DHCP_OFF_GIADDR, req + DHCP_OFF_GIADDR, 4);
+	memcpy(b + DHCP_OFF_CHADDR, req + DHCP_OFF_CHADDR, DHCP_CHADDR_LEN);
+
+	if (type == DHCPACK)
+		memcpy(b + DHCP_OFF_CIADDR, req + DHCP_OFF_CIADDR, 4);
+	if (type != DHCPNAK && !inform)
+		memcpy(b + DHCP_OFF_YIADDR, &c->ip4.addr, 4);
+
+	put_be32(b + DHCP_OFF_COOKIE, DHCP_MAGIC);
+
+	dhcp_options(c, type, inform, &pos, MIN(size, sizeof(dhcp_reply_buf)));
+
+	if (pos < DHCP_BOOTP_MIN)
+		pos = DHCP_BOOTP_MIN;	/* zeroes: pad options */
+
+	tap_udp4_send(c, c->ip4.gw, DHCP_SERVER_PORT, bcast, DHCP_CLIENT_PORT,
+		      b, pos);
+}
+
+/**
+ * dhcp() - Handle a DHCP message from the guest
+ * @c:		Execution context
+ * @p:		Pool whose packet 0 is the UDP header and payload of a datagram
+ *		to port 67, bounded by the IPv4 total length
+ *
+ * Return: 1 if handled (answered or deliberately ignored), 0 if malformed
+ *	   (truncated, inconsistent lengths, bad option encoding): the caller
+ *	   counts it
+ */
+int dhcp(const struct ctx *c, const struct pool *p)
+{
+	struct dhcp_opt opts[256] = { 0 };
+	size_t left, mlen, off, end, size;
+	const struct dhcp_opt *o;
+	const uint8_t *uh, *m;
+	char mac[MAC_STR_LEN];
+	uint8_t type;
+
+	_Static_assert(ARRAY_SIZE(opts) == 256,
+		       "option table must be indexable by any option code");
+
+	if (c->no_dhcp)
+		return 1;
+
+	uh = packet_get(p, 0, 0, UDP_HDR_LEN, &left);
+	if (!uh)
+		goto bad;
+
+	/* RFC 768: the length covers header and data; anything the IP packet
+	 * carries beyond it isn't part of the datagram
+	 */
+	mlen = get_be16(uh + 4);
+	if (mlen < UDP_HDR_LEN || mlen - UDP_HDR_LEN > left)
+		goto bad;
+	mlen -= UDP_HDR_LEN;
+	end = UDP_HDR_LEN + mlen;
+
+	if (mlen < DHCP_OFF_COOKIE)
+		goto bad;
+	if (mlen < DHCP_OFF_OPTIONS) {
+		trace("DHCP: BOOTP message without options, ignored");
+		return 1;
+	}
+
+	m = packet_get(p, 0, UDP_HDR_LEN, DHCP_OFF_OPTIONS, NULL);
+	if (!m)
+		goto bad;
+
+	if (m[DHCP_OFF_OP] != BOOTREQUEST ||
+	    m[DHCP_OFF_HTYPE] != DHCP_HTYPE_ETHER || m[DHCP_OFF_HLEN] != 6 ||
+	    get_be32(m + DHCP_OFF_COOKIE) != DHCP_MAGIC) {
+		trace("DHCP: not a DHCP request from Ethernet, ignored");
+		return 1;
+	}
+
+	/* RFC 2132 2: walk the options, checking each length */
+	for (off = UDP_HDR_LEN + DHCP_OFF_OPTIONS; off < end; ) {
+		const uint8_t *code, *len, *val = NULL;
+
+		if (!(code = packet_get(p, 0, off, 1, NULL)))
+			goto bad;
+		off++;
+
+		if (*code == OPT_PAD)
+			continue;
+		if (*code == OPT_END)
+			break;
+
+		if (off >= end || !(len = packet_get(p, 0, off, 1, NULL)))
+			goto bad;
+		off++;
+
+		if (*len) {
+			if (*len > end - off ||
+			    !(val = packet_get(p, 0, off, *len, NULL)))
+				goto bad;
+			off += *len;
+		}
+
+		if (!opts[*code].count++) {
+			opts[*code].len = *len;
+			opts[*code].val = val;
+		}
+	}
+
+	o = &opts[OPT_MSG_TYPE];
+	if (!o->count) {
+		trace("DHCP: BOOTP request without message type, ignored");
+		return 1;
+	}
+	if (o->count != 1 || o->len != 1)
+		goto bad;
+	type = o->val[0];
+
+	/* RFC 2132 9.10: the client may accept more than 576 bytes */
+	size = DHCP_MSG_SIZE_MIN;
+	o = &opts[OPT_MAX_MSG_SIZE];
+	if (o->count == 1 && o->len == 2)
+		size = MAX(size, (size_t)get_be16(o->val));
+	size -= DHCP_IP_UDP_LEN;
+
+	mac_ntop(m + DHCP_OFF_CHADDR, mac, sizeof(mac));
+
+	switch (type) {
+	case DHCPDISCOVER:
+		debug("DHCP: offer to discover");
+		debug("    from %s", mac);
+		dhcp_reply(c, m, DHCPOFFER, false, size);
+		return 1;
+	case DHCPREQUEST: {
+		struct in_addr ciaddr, req;
+
+		/* RFC 2131 4.3.2: a client that selected another server
+		 * tells us by naming it: stay quiet
+		 */
+		o = &opts[OPT_SERVER_ID];
+		if (o->count) {
+			if (o->count != 1 || o->len != 4)
+				goto bad;
+			if (memcmp(o->val, &c->ip4.gw, 4)) {
+				trace("DHCP: request for another server");
+				return 1;
+			}
+		}
+
+		memcpy(&ciaddr, m + DHCP_OFF_CIADDR, 4);
+		if (!IN4_IS_ADDR_UNSPECIFIED(&ciaddr) &&
+		    !IN4_ARE_ADDR_EQUAL(&ciaddr, &c->ip4.addr))
+			goto nak;
+
+		o = &opts[OPT_REQUESTED_ADDR];
+		if (o->count) {
+			if (o->count != 1 || o->len != 4)
+				goto bad;
+			memcpy(&req, o->val, 4);
+			if (!IN4_ARE_ADDR_EQUAL(&req, &c->ip4.addr))
+				goto nak;
+		}
+
+		debug("DHCP: ack to request");
+		debug("    from %s", mac);
+		dhcp_reply(c, m, DHCPACK, false, size);
+		return 1;
+nak:
+		debug("DHCP: nak to request for another address");
+		debug("    from %s", mac);
+		dhcp_reply(c, m, DHCPNAK, false, size);
+		return 1;
+	}
+	case DHCPINFORM:
+		debug("DHCP: ack to inform");
+		debug("    from %s", mac);
+		dhcp_reply(c, m, DHCPACK, true, size);
+		return 1;
+	case DHCPDECLINE:
+		/* RFC 2131 4.3.3: the address is in use by someone else?
+		 * There's nobody else, and nothing else to give out.
+		 */
+		warn_ratelimit("DHCP: guest %s declined its address", mac);
+		return 1;
+	case DHCPRELEASE:
+		trace("DHCP: release from %s, ignored", mac);
+		return 1;
+	default:
+		trace("DHCP: message type %u, ignored", type);
+		return 1;
+	}
+
+bad:
+	trace("DHCP: malformed message, dropped");
+	return 0;
+}
+
+/**
+ * dhcp_init() - Nothing to precompute: replies come from the context alone
+ */
+void dhcp_init(void)
+{
+}

@@ -1,0 +1,1069 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+/* netlink.c - rtnetlink queries on the host, configuration in the namespace
+ *
+ * Theory of operation: passt and pasta mirror the host's configuration, so
+ * at start-up they ask the kernel, over rtnetlink (NETLINK_ROUTE, see
+ * rtnetlink(7) and netlink(7)), for the interface carrying the default
+ * route, its gateway, addresses, MAC address and MTU. pasta with
+ * --config-net then writes addresses, a default route, MAC, MTU and link
+ * state into the target namespace. No library: requests are built by hand.
+ *
+ * Two sockets: nl_sock lives in the init namespace, nl_sock_ns in the target
+ * one. A netlink socket stays bound to the namespace it was created in, so
+ * nl_sock_ns is opened by an ns_call() child that joins the namespace and
+ * leaves the descriptor in our (shared) table.
+ *
+ * Every request is synchronous: one static request buffer, a fresh sequence
+ * number, then we read replies into one static NL_BUF_SIZE buffer until the
+ * request's NLMSG_ERROR (the ACK: error 0, or -errno) or, for dumps, its
+ * NLMSG_DONE. Replies with another sequence number (leftovers of an earlier
+ * request) or not sent by the kernel (port id 0) are ignored. Each receive
+ * is bounded by NL_RECV_TIMEOUT_S and the number of datagrams per request by
+ * NL_RECV_MAX, so a silent or endless peer can't hang us.
+ *
+ * Replies are treated as untrusted input all the same: every message and
+ * attribute length is checked against the bytes received before it is
+ * used, and values are copied out with memcpy(), never dereferenced in
+ * place. Malformed messages are skipped, truncated datagrams fail the
+ * request with -EMSGSIZE.
+ */
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "util.h"
+#include "log.h"
+#include "netlink.h"
+
+/* Receive buffer: the kernel sizes dump datagrams to at most 32 KiB (and
+ * usually to the page size), so 64 KiB holds any datagram with room to spare
+ */
+#define NL_BUF_SIZE		(64 * 1024)
+
+/* Request buffer: the largest request is a header, a fixed struct and two
+ * 16-byte addresses plus a few 4-byte attributes
+ */
+#define NL_REQ_SIZE		512
+
+/* Datagrams read for one request: a dump of ~100-byte routes at 16 KiB per
+ * datagram, this covers well over a million routes
+ */
+#define NL_RECV_MAX		16384
+
+/* The kernel answers within microseconds: a second means it won't */
+#define NL_RECV_TIMEOUT_S	1
+
+int nl_sock = -1;
+int nl_sock_ns = -1;
+
+static uint32_t nl_seq;
+
+static union {
+	struct nlmsghdr nh;
+	char b[NL_BUF_SIZE];
+} nl_rx;
+
+static union {
+	struct nlmsghdr nh;
+	char b[NL_REQ_SIZE];
+} nl_req;
+
+/**
+ * struct nl_ns_arg - Argument and result for nl_sock_init_ns() in a child
+ * @c:		Execution context
+ * @fd:		Socket created in the target namespace, -1 on failure
+ * @err:	errno value on failure
+ * @what:	Step that failed
+ */
+static struct nl_ns_arg {
+	const struct ctx *c;
+	int fd;
+	int err;
+	const char *what;
+} nl_ns_arg;
+
+/**
+ * nl_sock_open() - Open and bind a NETLINK_ROUTE socket in this namespace
+ * @what:	Set to the step that failed, on failure
+ *
+ * Return: socket, or -errno on failure
+ */
+static int nl_sock_open(const char **what)
+{
+	struct timeval tv = { .tv_sec = NL_RECV_TIMEOUT_S, .tv_usec = 0 };
+	struct sockaddr_nl addr = { .nl_family = AF_NETLINK };
+	int s, ret;
+
+	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s < 0) {
+		*what = "socket";
+		return -errno;
+	}
+
+	if (setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
+		*what = "SO_RCVTIMEO";
+		goto fail;
+	}
+
+	/* nl_pid 0: the kernel picks our port id */
+	if (bind(s, (struct sockaddr *)&addr, sizeof(addr))) {
+		*what = "bind";
+		goto fail;
+	}
+
+	return s;
+
+fail:
+	ret = -errno;
+	close(s);
+	return ret;
+}
+
+/**
+ * nl_sock_init_ns() - Open the netlink socket in the target namespace
+ * @arg:	struct nl_ns_arg, shared with the parent
+ *
+ * Runs in an ns_call() child: it must not exit through die(), the parent
+ * reports errors.
+ *
+ * Return: 0 on success, 1 on failure (details in @arg)
+ */
+static int nl_sock_init_ns(void *arg)
+{
+	struct nl_ns_arg *a = (struct nl_ns_arg *)arg;
+	int ret;
+
+	ret = ns_enter(a->c);
+	if (ret) {
+		a->err = -ret;
+		a->what = "setns";
+		return 1;
+	}
+
+	ret = nl_sock_open(&a->what);
+	if (ret < 0) {
+		a->err = -ret;
+		return 1;
+	}
+
+	a->fd = ret;
+	return 0;
+}
+
+/**
+ * nl_sock_init() - Open the netlink socket for one side, die() on failure
+ * @c:		Execution context
+ * @ns:		0: nl_sock in the init namespace, 1: nl_sock_ns in the
+ *		target namespace (c->pasta_netns_fd)
+ */
+void nl_sock_init(const struct ctx *c, int ns)
+{
+	const char *what = "socket";
+	int ret;
+
+	if (!ns) {
+		ret = nl_sock_open(&what);
+		if (ret < 0)
+			die("Failed to open netlink socket (%s): %s",
+			    what, strerror(-ret));
+		nl_sock = ret;
+		return;
+	}
+
+	nl_ns_arg.c = c;
+	nl_ns_arg.fd = -1;
+	nl_ns_arg.err = EIO;
+	nl_ns_arg.what = "child";
+
+	ret = ns_call(nl_sock_init_ns, &nl_ns_arg);
+	if (ret < 0)
+		die("Failed to open netlink socket in namespace: "
+		    "can't run child: %s", strerror(-ret));
+	if (ret || nl_ns_arg.fd < 0)
+		die("Failed to open netlink socket in namespace (%s): %s",
+		    nl_ns_arg.what, strerror(nl_ns_arg.err));
+
+	nl_sock_ns = nl_ns_arg.fd;
+}
+
+/**
+ * nl_req_init() - Start a request in nl_req, with its fixed header
+ * @type:	Message type (RTM_*)
+ * @flags:	Flags besides NLM_F_REQUEST
+ * @hdr:	Fixed family header (rtmsg, ifaddrmsg, ifinfomsg)
+ * @hdr_len:	Its size
+ */
+static void nl_req_init(uint16_t type, uint16_t flags,
+			const void *hdr, size_t hdr_len)
+{
+	memset(&nl_req, 0, sizeof(nl_req));
+	nl_req.nh.nlmsg_len = NLMSG_LENGTH(hdr_len);
+	nl_req.nh.nlmsg_type = type;
+	nl_req.nh.nlmsg_flags = NLM_F_REQUEST | flags;
+	nl_req.nh.nlmsg_seq = ++nl_seq;
+	memcpy(NLMSG_DATA(&nl_req.nh), hdr, hdr_len);
+}
+
+/**
+ * nl_req_attr() - Append an attribute to the request in nl_req
+ * @type:	Attribute type
+ * @data:	Payload
+ * @len:	Payload length
+ *
+ * Return: 0 on success, -ENOBUFS if it doesn't fit (a bug: sizes are fixed)
+ */
+static int nl_req_attr(uint16_t type, const void *data, size_t len)
+{
+	size_t off = NLMSG_ALIGN(nl_req.nh.nlmsg_len);
+	struct rtattr rta;
+
+	if (off > sizeof(nl_req) || RTA_SPACE(len) > sizeof(nl_req) - off) {
+		err("netlink: request attribute %u doesn't fit", type);
+		return -ENOBUFS;
+	}
+
+	rta.rta_type = type;
+	rta.rta_len = RTA_LENGTH(len);
+	memcpy(nl_req.b + off, &rta, sizeof(rta));
+	memcpy(nl_req.b + off + RTA_LENGTH(0), data, len);
+	nl_req.nh.nlmsg_len = off + RTA_SPACE(len);
+
+	return 0;
+}
+
+/**
+ * nl_attr_next() - Read the next attribute of a list, checking it fits
+ * @p:		Cursor into the list, advanced past the attribute
+ * @left:	Bytes left from @p, updated
+ * @type:	Attribute type, set on success (flag bits masked out)
+ * @data:	Payload, set on success
+ * @len:	Payload length, set on success
+ *
+ * Return: 1 if an attribute was read, 0 at the end or on a malformed one
+ */
+static int nl_attr_next(const char **p, size_t *left, unsigned int *type,
+			const char **data, size_t *len)
+{
+	struct rtattr rta;
+	size_t step;
+
+	if (*left < sizeof(rta))
+		return 0;
+
+	memcpy(&rta, *p, sizeof(rta));
+	if (rta.rta_len < RTA_LENGTH(0) || rta.rta_len > *left)
+		return 0;
+
+	*type = rta.rta_type & NLA_TYPE_MASK;
+	*data = *p + RTA_LENGTH(0);
+	*len = rta.rta_len - RTA_LENGTH(0);
+
+	step = MIN((size_t)RTA_ALIGN(rta.rta_len), *left);
+	*p += step;
+	*left -= step;
+
+	return 1;
+}
+
+/**
+ * nl_attrs() - Find the attribute list of a message after its fixed header
+ * @nh:		Message, whose nlmsg_len was checked against the datagram
+ * @hdr_len:	Size of the fixed header after struct nlmsghdr
+ * @left:	Length of the attribute list, set on success
+ *
+ * Return: start of the attribute list, NULL if the message is too short
+ *	   for its fixed header
+ */
+static const char *nl_attrs(const struct nlmsghdr *nh, size_t hdr_len,
+			    size_t *left)
+{
+	size_t off = NLMSG_HDRLEN + NLMSG_ALIGN(hdr_len);
+
+	if (nh->nlmsg_len < NLMSG_HDRLEN + hdr_len)
+		return NULL;
+
+	*left = nh->nlmsg_len > off ? nh->nlmsg_len - off : 0;
+	return (const char *)nh + MIN(off, (size_t)nh->nlmsg_len);
+}
+
+/**
+ * nl_get_u32() - Read a 32-bit attribute in host order
+ * @data:	Payload
+ * @len:	Payload length, must be exactly 4
+ * @v:		Value, set on success
+ *
+ * Return: 0 on success, -1 on a wrong length
+ */
+static int nl_get_u32(const char *data, size_t len, uint32_t *v)
+{
+	if (len != sizeof(*v))
+		return -1;
+
+	memcpy(v, data, sizeof(*v));
+	return 0;
+}
+
+/**
+ * nl_af_len() - Address length for a family
+ * @af:		AF_INET or AF_INET6
+ *
+ * Return: 4, 16, or 0 for any other family
+ */
+static size_t nl_af_len(sa_family_t af)
+{
+	if (af == AF_INET)
+		return sizeof(struct in_addr);
+	if (af == AF_INET6)
+		return sizeof(struct in6_addr);
+	return 0;
+}
+
+typedef void (*nl_cb_t)(const struct nlmsghdr *nh, void *arg);
+
+/**
+ * nl_do() - Send the request in nl_req, read replies until ACK or DONE
+ * @s:		Netlink socket
+ * @cb:		Called for each reply to this request other than ACK/DONE,
+ *		with nlmsg_len already checked; may be NULL
+ * @arg:	Argument for @cb
+ *
+ * Return: 0 on success, -errno from the kernel's ACK, or a local -errno
+ */
+static int nl_do(int s, nl_cb_t cb, void *arg)
+{
+	uint32_t seq = nl_req.nh.nlmsg_seq;
+	int truncated = 0;
+	unsigned int i;
+	ssize_t n;
+
+	if (s < 0)
+		return -EBADF;
+
+	do
+		n = send(s, nl_req.b, nl_req.nh.nlmsg_len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != nl_req.nh.nlmsg_len)
+		return -EIO;
+
+	for (i = 0; i < NL_RECV_MAX; i++) {
+		struct sockaddr_nl from;
+		socklen_t fromlen = sizeof(from);
+		const char *p = nl_rx.b;
+		size_t left;
+
+		n = recvfrom(s, nl_rx.b, sizeof(nl_rx), MSG_TRUNC,
+			     (struct sockaddr *)&from, &fromlen);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return -ETIMEDOUT;
+			return -errno;
+		}
+
+		/* Only the kernel (port id 0) may answer us */
+		if (fromlen < sizeof(from) || from.nl_family != AF_NETLINK ||
+		    from.nl_pid != 0)
+			continue;
+
+		left = (size_t)n;
+		if (left > sizeof(nl_rx)) {
+			/* Messages past the end are lost: keep reading to
+			 * the end of the request, then fail it
+			 */
+			warn("netlink: truncated reply (%zu bytes)", left);
+			truncated = 1;
+			left = sizeof(nl_rx);
+		}
+
+		while (left >= sizeof(struct nlmsghdr)) {
+			const struct nlmsghdr *nh;
+			size_t step;
+
+			nh = (const struct nlmsghdr *)p;
+			if (nh->nlmsg_len < sizeof(*nh) ||
+			    nh->nlmsg_len > left)
+				break;	/* malformed: drop the rest */
+
+			step = MIN((size_t)NLMSG_ALIGN(nh->nlmsg_len), left);
+			p += step;
+			left -= step;
+
+			if (nh->nlmsg_seq != seq)
+				continue;
+
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return truncated ? -EMSGSIZE : 0;
+
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				int e;
+
+				if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(e)))
+					return -EPROTO;
+				memcpy(&e, NLMSG_DATA(nh), sizeof(e));
+				if (e > 0 || e < -4095)
+					return -EPROTO;
+				if (!e && truncated)
+					return -EMSGSIZE;
+				return e;
+			}
+
+			if (cb && !truncated)
+				cb(nh, arg);
+		}
+	}
+
+	return -ETIMEDOUT;
+}
+
+/**
+ * struct nl_route_q - Query for, and result of, a default route search
+ * @af:		Address family
+ * @ifi:	Output interface to match, 0 for any
+ * @need_gw:	Skip routes without a gateway
+ * @found:	A matching route was found
+ * @oif:	Its output interface
+ * @gw:		Its gateway, if @has_gw
+ * @has_gw:	@gw is set
+ */
+struct nl_route_q {
+	sa_family_t af;
+	unsigned int ifi;
+	int need_gw;
+	int found;
+	unsigned int oif;
+	unsigned char gw[sizeof(struct in6_addr)];
+	int has_gw;
+};
+
+/**
+ * nl_route_nexthops() - Pick a nexthop of RTA_MULTIPATH matching a query
+ * @q:		Query, result filled on a match
+ * @p:		RTA_MULTIPATH payload: struct rtnexthop, each with attributes
+ * @left:	Payload length
+ */
+static void nl_route_nexthops(struct nl_route_q *q, const char *p,
+			      size_t left)
+{
+	size_t alen = nl_af_len(q->af);
+
+	while (left >= sizeof(struct rtnexthop)) {
+		int has_gw = 0, ifindex;
+		struct rtnexthop nhop;
+		const char *attr;
+		size_t aleft, step;
+
+		memcpy(&nhop, p, sizeof(nhop));
+		if (nhop.rtnh_len < sizeof(nhop) || nhop.rtnh_len > left)
+			return;
+
+		attr = p + RTNH_ALIGN(sizeof(nhop));
+		aleft = nhop.rtnh_len > RTNH_ALIGN(sizeof(nhop)) ?
+			nhop.rtnh_len - RTNH_ALIGN(sizeof(nhop)) : 0;
+		ifindex = nhop.rtnh_ifindex;
+
+		step = MIN((size_t)RTNH_ALIGN(nhop.rtnh_len), left);
+		p += step;
+		left -= step;
+
+		if (ifindex <= 0 || (q->ifi && (unsigned int)ifindex != q->ifi))
+			continue;
+
+		for (;;) {
+			unsigned int type;
+			const char *data;
+			size_t len;
+
+			if (!nl_attr_next(&attr, &aleft, &type, &data, &len))
+				break;
+			if (type == RTA_GATEWAY && len == alen) {
+				memcpy(q->gw, data, alen);
+				has_gw = 1;
+			}
+		}
+
+		if (q->need_gw && !has_gw)
+			continue;
+
+		q->oif = (unsigned int)ifindex;
+		q->has_gw = has_gw;
+		q->found = 1;
+		return;
+	}
+}
+
+/**
+ * nl_route_cb() - Check one RTM_NEWROUTE reply against a default route query
+ * @nh:		Message
+ * @arg:	struct nl_route_q
+ */
+static void nl_route_cb(const struct nlmsghdr *nh, void *arg)
+{
+	struct nl_route_q *q = (struct nl_route_q *)arg;
+	const char *p, *mp = NULL, *gw = NULL;
+	size_t left, mp_len = 0, alen;
+	uint32_t table, oif = 0;
+	struct rtmsg rtm;
+
+	if (q->found || nh->nlmsg_type != RTM_NEWROUTE)
+		return;
+
+	p = nl_attrs(nh, sizeof(rtm), &left);
+	if (!p)
+		return;
+	memcpy(&rtm, NLMSG_DATA(nh), sizeof(rtm));
+
+	if (rtm.rtm_family != q->af || rtm.rtm_dst_len ||
+	    rtm.rtm_type != RTN_UNICAST)
+		return;
+
+	alen = nl_af_len(q->af);
+	table = rtm.rtm_table;
+
+	for (;;) {
+		unsigned int type;
+		const char *data;
+		size_t len;
+
+		if (!nl_attr_next(&p, &left, &type, &data, &len))
+			break;
+
+		switch (type) {
+		case RTA_TABLE:		/* ids > 255: rtm_table is COMPAT */
+			if (nl_get_u32(data, len, &table))
+				return;
+			break;
+		case RTA_OIF:
+			if (nl_get_u32(data, len, &oif))
+				return;
+			break;
+		case RTA_GATEWAY:
+			if (len != alen)
+				return;
+			gw = data;
+			break;
+		case RTA_MULTIPATH:
+			mp = data;
+			mp_len = len;
+			break;
+		default:
+			break;
+		}
+	}
+
+	if (table != RT_TABLE_MAIN)
+		return;
+
+	if (mp) {
+		nl_route_nexthops(q, mp, mp_len);
+		return;
+	}
+
+	if (!oif || oif > INT_MAX || (q->ifi && oif != q->ifi))
+		return;
+	if (q->need_gw && !gw)
+		return;
+
+	q->oif = oif;
+	q->has_gw = !!gw;
+	if (gw)
+		memcpy(q->gw, gw, alen);
+	q->found = 1;
+}
+
+/**
+ * nl_route_dump() - Search the main table for a default route
+ * @s:		Netlink socket
+ * @q:		Query, result filled on success
+ *
+ * Return: 0 if the dump completed (check q->found), -errno otherwise
+ */
+static int nl_route_dump(int s, struct nl_route_q *q)
+{
+	struct rtmsg rtm = { .rtm_family = q->af };
+
+	if (!nl_af_len(q->af))
+		return -EAFNOSUPPORT;
+
+	nl_req_init(RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
+	return nl_do(s, nl_route_cb, q);
+}
+
+/**
+ * nl_get_ext_if() - Interface of the first default route in the main table
+ * @s:		Netlink socket
+ * @af:		Address family
+ *
+ * Return: interface index (of the first nexthop, for multipath), 0 if none
+ */
+unsigned int nl_get_ext_if(int s, sa_family_t af)
+{
+	struct nl_route_q q = { .af = af };
+	int ret;
+
+	ret = nl_route_dump(s, &q);
+	if (ret) {
+		warn("netlink: route dump failed: %s", strerror(-ret));
+		return 0;
+	}
+
+	return q.found ? q.oif : 0;
+}
+
+/**
+ * nl_route_get_def() - Gateway of the default route via an interface
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @af:		Address family
+ * @gw:		Gateway, struct in_addr or struct in6_addr, set on success
+ *
+ * Return: 0 on success, -ENOENT if there's no such route, -errno on failure
+ */
+int nl_route_get_def(int s, unsigned int ifi, sa_family_t af, void *gw)
+{
+	struct nl_route_q q = { .af = af, .ifi = ifi, .need_gw = 1 };
+	int ret;
+
+	ret = nl_route_dump(s, &q);
+	if (ret)
+		return ret;
+	if (!q.found || !q.has_gw)
+		return -ENOENT;
+
+	memcpy(gw, q.gw, nl_af_len(af));
+	return 0;
+}
+
+/**
+ * nl_route_set_def() - Add a default route via a gateway on an interface
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @af:		Address family
+ * @gw:		Gateway, struct in_addr or struct in6_addr
+ *
+ * Return: 0 on success (also if the route exists), -errno on failure
+ */
+int nl_route_set_def(int s, unsigned int ifi, sa_family_t af,
+		     const void *gw)
+{
+	struct rtmsg rtm = {
+		.rtm_family	= af,
+		.rtm_dst_len	= 0,
+		.rtm_table	= RT_TABLE_MAIN,
+		.rtm_protocol	= RTPROT_BOOT,
+		.rtm_scope	= RT_SCOPE_UNIVERSE,
+		.rtm_type	= RTN_UNICAST,
+	};
+	size_t alen = nl_af_len(af);
+	uint32_t oif = ifi;
+	int ret;
+
+	if (!alen)
+		return -EAFNOSUPPORT;
+
+	nl_req_init(RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+		    &rtm, sizeof(rtm));
+	if ((ret = nl_req_attr(RTA_OIF, &oif, sizeof(oif))) ||
+	    (ret = nl_req_attr(RTA_GATEWAY, gw, alen)))
+		return ret;
+
+	ret = nl_do(s, NULL, NULL);
+	return ret == -EEXIST ? 0 : ret;
+}
+
+/**
+ * struct nl_addr_q - Query for, and result of, an address search
+ * @af:		Address family
+ * @ifi:	Interface index
+ * @addr:	First global, usable address
+ * @prefix_len:	Its prefix length
+ * @found:	@addr is set
+ * @addr_ll:	First link-local address (IPv6)
+ * @found_ll:	@addr_ll is set
+ */
+struct nl_addr_q {
+	sa_family_t af;
+	unsigned int ifi;
+	unsigned char addr[sizeof(struct in6_addr)];
+	int prefix_len;
+	int found;
+	unsigned char addr_ll[sizeof(struct in6_addr)];
+	int found_ll;
+};
+
+/**
+ * nl_addr_cb() - Check one RTM_NEWADDR reply against an address query
+ * @nh:		Message
+ * @arg:	struct nl_addr_q
+ */
+static void nl_addr_cb(const struct nlmsghdr *nh, void *arg)
+{
+	struct nl_addr_q *q = (struct nl_addr_q *)arg;
+	const char *p, *local = NULL, *address = NULL, *a;
+	struct ifaddrmsg ifa;
+	size_t left, alen;
+	uint32_t flags;
+
+	if (nh->nlmsg_type != RTM_NEWADDR)
+		return;
+
+	p = nl_attrs(nh, sizeof(ifa), &left);
+	if (!p)
+		return;
+	memcpy(&ifa, NLMSG_DATA(nh), sizeof(ifa));
+
+	if (ifa.ifa_family != q->af || ifa.ifa_index != q->ifi)
+		return;
+
+	alen = nl_af_len(q->af);
+	flags = ifa.ifa_flags;
+
+	for (;;) {
+		unsigned int type;
+		const char *data;
+		size_t len;
+
+		if (!nl_attr_next(&p, &left, &type, &data, &len))
+			break;
+
+		switch (type) {
+		case IFA_FLAGS:		/* all 32 bits: ifa_flags has 8 */
+			if (nl_get_u32(data, len, &flags))
+				return;
+			break;
+		case IFA_LOCAL:
+			if (len != alen)
+				return;
+			local = data;
+			break;
+		case IFA_ADDRESS:
+			if (len != alen)
+				return;
+			address = data;
+			break;
+		default:
+			break;
+		}
+	}
+
+	/* With a peer, IFA_ADDRESS is the peer and IFA_LOCAL is ours */
+	a = local ? local : address;
+	if (!a)
+		return;
+
+	if (ifa.ifa_scope == RT_SCOPE_LINK && q->af == AF_INET6) {
+		if (!q->found_ll) {
+			memcpy(q->addr_ll, a, alen);
+			q->found_ll = 1;
+		}
+		return;
+	}
+
+	if (ifa.ifa_scope != RT_SCOPE_UNIVERSE || q->found)
+		return;
+	if (flags & (IFA_F_DEPRECATED | IFA_F_DADFAILED))
+		return;
+
+	memcpy(q->addr, a, alen);
+	q->prefix_len = ifa.ifa_prefixlen;
+	q->found = 1;
+}
+
+/**
+ * nl_addr_get() - First global address of an interface, and link-local one
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @af:		Address family
+ * @addr:	Global address (struct in_addr or in6_addr), set if found; may
+ *		be NULL if only @addr_ll is wanted
+ * @prefix_len:	Its prefix length, set if found, may be NULL
+ * @addr_ll:	IPv6 only: first link-local address, set if found, may be
+ *		NULL
+ *
+ * IPv4 takes IFA_LOCAL over IFA_ADDRESS (they differ for peer addresses);
+ * deprecated addresses, and ones that failed duplicate address detection,
+ * are skipped for @addr.
+ *
+ * Return: 0 if @addr (or, with @addr NULL, @addr_ll) was found, -ENOENT if
+ *	   not, -errno on failure
+ */
+int nl_addr_get(int s, unsigned int ifi, sa_family_t af,
+		void *addr, int *prefix_len, void *addr_ll)
+{
+	struct nl_addr_q q = { .af = af, .ifi = ifi };
+	struct ifaddrmsg ifa = { .ifa_family = af };
+	size_t alen = nl_af_len(af);
+	int ret;
+
+	if (!alen)
+		return -EAFNOSUPPORT;
+
+	nl_req_init(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa));
+	ret = nl_do(s, nl_addr_cb, &q);
+	if (ret)
+		return ret;
+
+	if (addr_ll && q.found_ll)
+		memcpy(addr_ll, q.addr_ll, alen);
+
+	if (!addr)
+		return q.found_ll ? 0 : -ENOENT;
+
+	if (!q.found)
+		return -ENOENT;
+
+	memcpy(addr, q.addr, alen);
+	if (prefix_len)
+		*prefix_len = q.prefix_len;
+
+	return 0;
+}
+
+/**
+ * nl_addr_set() - Add an address to an interface
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @af:		Address family
+ * @addr:	Address, struct in_addr or struct in6_addr
+ * @prefix_len:	Prefix length
+ *
+ * Return: 0 on success (also if the address exists), -errno on failure
+ */
+int nl_addr_set(int s, unsigned int ifi, sa_family_t af,
+		const void *addr, int prefix_len)
+{
+	struct ifaddrmsg ifa = {
+		.ifa_family	= af,
+		.ifa_prefixlen	= (unsigned char)prefix_len,
+		.ifa_scope	= RT_SCOPE_UNIVERSE,
+		.ifa_index	= ifi,
+	};
+	size_t alen = nl_af_len(af);
+	uint32_t flags = 0;
+	int ret;
+
+	if (!alen)
+		return -EAFNOSUPPORT;
+	if (prefix_len < 0 || (size_t)prefix_len > alen * 8)
+		return -EINVAL;
+
+	/* The namespace gets the host's own address: duplicate address
+	 * detection (RFC 4862 5.4) would only delay it, or fail it, if the
+	 * host answers
+	 */
+	if (af == AF_INET6) {
+		flags = IFA_F_NODAD;
+		ifa.ifa_flags = IFA_F_NODAD;
+	}
+
+	nl_req_init(RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+		    &ifa, sizeof(ifa));
+	if ((ret = nl_req_attr(IFA_LOCAL, addr, alen)) ||
+	    (ret = nl_req_attr(IFA_ADDRESS, addr, alen)))
+		return ret;
+	if (flags && (ret = nl_req_attr(IFA_FLAGS, &flags, sizeof(flags))))
+		return ret;
+
+	ret = nl_do(s, NULL, NULL);
+	return ret == -EEXIST ? 0 : ret;
+}
+
+/**
+ * struct nl_link_q - Query for, and result of, a link lookup
+ * @ifi:	Interface index
+ * @mac:	IFLA_ADDRESS, if @has_mac
+ * @has_mac:	@mac is set
+ * @mtu:	IFLA_MTU, if @has_mtu
+ * @has_mtu:	@mtu is set
+ */
+struct nl_link_q {
+	unsigned int ifi;
+	unsigned char mac[6];
+	int has_mac;
+	uint32_t mtu;
+	int has_mtu;
+};
+
+/**
+ * nl_link_cb() - Read MAC address and MTU from an RTM_NEWLINK reply
+ * @nh:		Message
+ * @arg:	struct nl_link_q
+ */
+static void nl_link_cb(const struct nlmsghdr *nh, void *arg)
+{
+	struct nl_link_q *q = (struct nl_link_q *)arg;
+	struct ifinfomsg ifi;
+	const char *p;
+	size_t left;
+
+	if (nh->nlmsg_type != RTM_NEWLINK)
+		return;
+
+	p = nl_attrs(nh, sizeof(ifi), &left);
+	if (!p)
+		return;
+	memcpy(&ifi, NLMSG_DATA(nh), sizeof(ifi));
+
+	if (ifi.ifi_index <= 0 || (unsigned int)ifi.ifi_index != q->ifi)
+		return;
+
+	for (;;) {
+		unsigned int type;
+		const char *data;
+		size_t len;
+
+		if (!nl_attr_next(&p, &left, &type, &data, &len))
+			break;
+
+		if (type == IFLA_ADDRESS && len == sizeof(q->mac)) {
+			memcpy(q->mac, data, sizeof(q->mac));
+			q->has_mac = 1;
+		} else if (type == IFLA_MTU && !nl_get_u32(data, len, &q->mtu)) {
+			q->has_mtu = 1;
+		}
+	}
+}
+
+/**
+ * nl_link_get() - Look up one link
+ * @s:		Netlink socket
+ * @q:		Query, results filled on success
+ *
+ * Return: 0 on success, -errno on failure (-ENODEV: no such link)
+ */
+static int nl_link_get(int s, struct nl_link_q *q)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+
+	if (!q->ifi || q->ifi > INT_MAX)
+		return -ENODEV;
+	ifi.ifi_index = (int)q->ifi;
+
+	nl_req_init(RTM_GETLINK, NLM_F_ACK, &ifi, sizeof(ifi));
+	return nl_do(s, nl_link_cb, q);
+}
+
+/**
+ * nl_link_get_mac() - Get the MAC address of a link
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @mac:	MAC address (6 bytes), set on success
+ *
+ * Return: 0 on success, -ENOENT if it has no 6-byte address, -errno on
+ *	   failure
+ */
+int nl_link_get_mac(int s, unsigned int ifi, void *mac)
+{
+	struct nl_link_q q = { .ifi = ifi };
+	int ret;
+
+	ret = nl_link_get(s, &q);
+	if (ret)
+		return ret;
+	if (!q.has_mac)
+		return -ENOENT;
+
+	memcpy(mac, q.mac, sizeof(q.mac));
+	return 0;
+}
+
+/**
+ * nl_link_get_mtu() - Get the MTU of a link
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ *
+ * Return: MTU, or -errno on failure
+ */
+int nl_link_get_mtu(int s, unsigned int ifi)
+{
+	struct nl_link_q q = { .ifi = ifi };
+	int ret;
+
+	ret = nl_link_get(s, &q);
+	if (ret)
+		return ret;
+	if (!q.has_mtu)
+		return -ENOENT;
+
+	return q.mtu > INT_MAX ? INT_MAX : (int)q.mtu;
+}
+
+/**
+ * nl_link_set() - Change flags and attributes of an existing link
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @flags:	Flags to set (ifi_flags)
+ * @change:	Mask of flags to change (ifi_change)
+ * @mac:	New MAC address (6 bytes), or NULL
+ * @mtu:	New MTU, or 0 to keep it
+ *
+ * Return: 0 on success, -errno on failure
+ */
+static int nl_link_set(int s, unsigned int ifi, unsigned int flags,
+		       unsigned int change, const void *mac, int mtu)
+{
+	struct ifinfomsg ifm = {
+		.ifi_family	= AF_UNSPEC,
+		.ifi_flags	= flags,
+		.ifi_change	= change,
+	};
+	int ret;
+
+	if (!ifi || ifi > INT_MAX)
+		return -ENODEV;
+	ifm.ifi_index = (int)ifi;
+
+	/* No NLM_F_CREATE: modify the link with this index only */
+	nl_req_init(RTM_NEWLINK, NLM_F_ACK, &ifm, sizeof(ifm));
+	if (mac && (ret = nl_req_attr(IFLA_ADDRESS, mac, 6)))
+		return ret;
+	if (mtu > 0) {
+		uint32_t m = (uint32_t)mtu;
+
+		if ((ret = nl_req_attr(IFLA_MTU, &m, sizeof(m))))
+			return ret;
+	}
+
+	return nl_do(s, NULL, NULL);
+}
+
+/**
+ * nl_link_set_mac() - Set the MAC address of a link
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @mac:	MAC address, 6 bytes
+ *
+ * Return: 0 on success, -errno on failure
+ */
+int nl_link_set_mac(int s, unsigned int ifi, const void *mac)
+{
+	return nl_link_set(s, ifi, 0, 0, mac, 0);
+}
+
+/**
+ * nl_link_up() - Bring a link up, optionally setting its MTU
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @mtu:	MTU to set, or 0 (or less) to keep it
+ *
+ * Return: 0 on success, -errno on failure
+ */
+int nl_link_up(int s, unsigned int ifi, int mtu)
+{
+	return nl_link_set(s, ifi, IFF_UP, IFF_UP, NULL, mtu);
+}

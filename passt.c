@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+/* passt.c - Entry point and main loop of passt and pasta
+ *
+ * Theory of operation: one process, one thread, one epoll loop. The name we
+ * are started with picks the mode: "pasta" (or "passt4netns") serves a
+ * network namespace through a tap device, anything else serves a qemu guest
+ * over a UNIX domain socket. After configuration (conf.c) and, for pasta,
+ * namespace set-up (pasta.c), every descriptor is registered with epoll
+ * with a tagged reference (passt.h: type, fd, protocol bits; never a
+ * pointer), and events are dispatched by type to the module that owns the
+ * descriptor. Signals arrive through a signalfd in the same loop, so there
+ * are no asynchronous handlers. Protocols get a periodic timer tick.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <grp.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "passt.h"
+#include "util.h"
+#include "log.h"
+#include "conf.h"
+#include "netlink.h"
+#include "pasta.h"
+#include "tap.h"
+#include "pcap.h"
+#include "dhcp.h"
+#include "dhcpv6.h"
+
+#define EPOLL_EVENTS		8	/* events per epoll_wait(): fairness */
+#define TIMER_INTERVAL_MS	1000	/* protocol timer tick */
+
+static struct ctx c;	/* large (forwarding tables): static, not stack */
+static int sock_created;	/* passt: unlink the socket at exit */
+
+/**
+ * exit_cleanup() - Remove our UNIX domain socket, report counters
+ */
+static void exit_cleanup(void)
+{
+	if (sock_created && c.fd_tap_listen >= 0)
+		unlink(c.sock_path);
+
+	debug("tap: %lu frames in, %lu sent, dropped: %lu bad length, "
+	      "%lu bad Ethernet, %lu bad L3, %lu bad L4, %lu unhandled, "
+	      "%lu not sent",
+	      tap_stats.frames, tap_stats.sent, tap_stats.bad_len,
+	      tap_stats.bad_eth, tap_stats.bad_l3, tap_stats.bad_l4,
+	      tap_stats.unhandled, tap_stats.send_drop);
+}
+
+/**
+ * signals_init() - Route SIGCHLD, SIGTERM, SIGINT, SIGHUP through a
+ *		    signalfd, ignore SIGPIPE
+ *
+ * Return: the signalfd
+ */
+static int signals_init(void)
+{
+	union epoll_ref ref = { .type = EPOLL_TYPE_SIGNAL };
+	sigset_t mask;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		die("Cannot block signals: %s", strerror(errno));
+
+	fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		die("Cannot create signalfd: %s", strerror(errno));
+
+	ref.fd = fd;
+	if (epoll_add(c.epollfd, EPOLLIN, ref))
+		die("Cannot add signalfd to epoll: %s", strerror(errno));
+
+	return fd;
+}
+
+/**
+ * signal_handler() - Read pending signals and act on them
+ * @fd:		signalfd
+ */
+static void signal_handler(int fd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			if (c.mode == MODE_PASTA)
+				pasta_sigchld(&c);
+			else
+				while (waitpid(-1, NULL, WNOHANG) > 0)
+					;
+			break;
+		case SIGUSR1:
+			exit_cleanup();
+			break;
+		default:
+			info("Received signal %u, exiting", si.ssi_signo);
+			exit(EXIT_SUCCESS);
+		}
+	}
+}
+
+/**
+ * rlimit_raise() - Raise the file descriptor soft limit to the hard one:
+ *		    each connection needs descriptors
+ */
+static void rlimit_raise(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+
+	if (rl.rlim_max > FD_REF_MAX)
+		rl.rlim_max = FD_REF_MAX;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/**
+ * drop_privileges() - If started as root, become --runas (or nobody)
+ */
+static void drop_privileges(void)
+{
+	if (geteuid() != 0)
+		return;
+
+	if (setgroups(0, NULL) && errno != EPERM)
+		die("Cannot drop supplementary groups: %s", strerror(errno));
+
+	if (setgid(c.gid) || setuid(c.uid))
+		die("Cannot change to UID %u, GID %u for --runas: %s",
+		    (unsigned)c.uid, (unsigned)c.gid, strerror(errno));
+}
+
+/**
+ * daemonize() - Fork to background, write the PID file, detach
+ */
+static void daemonize(void)
+{
+	pid_t pid;
+	int fd;
+
+	pid = fork();
+	if (pid < 0)
+		die("Cannot fork to background: %s", strerror(errno));
+
+	if (pid) {
+		if (write_pidfile(c.pid_file, pid))
+			fprintf(stderr, "Cannot write PID file %s\n",
+				c.pid_file);
+		sock_created = 0;	/* the child owns it now */
+		_exit(EXIT_SUCCESS);
+	}
+
+	setsid();
+
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		if (!c.force_stderr)
+			dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+}
+
+/**
+ * main() - Set up, then run the event loop
+ * @argc:	Argument count
+ * @argv:	Options and, for pasta, target or command
+ *
+ * Return: never returns: exits from handlers or on fatal errors
+ */
+int main(int argc, char **argv)
+{
+	struct epoll_event events[EPOLL_EVENTS];
+	struct timespec now, last_timer;
+	char argv0[PATH_MAX], *name;
+	int sigfd, spawned;
+
+	snprintf(argv0, sizeof(argv0), "%s", argv[0]);
+	name = basename(argv0);
+	if (!strcmp(name, "pasta") || !strcmp(name, "passt4netns")) {
+		c.mode = MODE_PASTA;
+		log_init("pasta", 1, 0);
+	} else {
+		c.mode = MODE_PASST;
+		log_init("passt", 1, 0);
+	}
+
+	c.epollfd = -1;
+	conf(&c, argc, argv);
+	log_set_level(c.debug, c.trace, c.quiet);
+
+	if (*c.log_file) {
+		int ret = log_open_file(c.log_file, c.log_size);
+
+		if (ret)
+			die("Cannot open log file %s for -l/--log-file: %s",
+			    c.log_file, strerror(-ret));
+	}
+
+	rlimit_raise();
+
+	c.epollfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c.epollfd < 0)
+		die("Cannot create epoll descriptor: %s", strerror(errno));
+
+	if (c.mode == MODE_PASTA) {
+		if (!*c.netns_path)
+			pasta_start_ns(&c);
+		pasta_open_ns(&c);
+		nl_sock_init(&c, 1);
+		pasta_tap_open(&c);
+		pasta_ns_conf(&c);
+	}
+
+	tap_backend_init(&c);
+	if (c.mode == MODE_PASST)
+		sock_created = 1;
+	atexit(exit_cleanup);
+
+	if (c.mode == MODE_PASTA)
+		pasta_netns_quit_init(&c);
+
+	dhcp_init();
+	if (c.ifi6)
+		dhcpv6_init(&c);
+
+	pcap_init(&c);
+	conf_print(&c);
+
+	sigfd = signals_init();
+
+	/* pasta with a command of its own stays in the foreground: the
+	 * command is our child, and we exit with its status
+	 */
+	spawned = c.mode == MODE_PASTA && c.pasta_child_pid;
+	if (!c.foreground && !c.debug && !spawned) {
+		daemonize();
+		log_set_stderr(c.force_stderr);
+		if (!*c.log_file)
+			log_set_syslog(1);
+	} else {
+		if (write_pidfile(c.pid_file, getpid()))
+			die("Cannot write PID file %s for -P/--pid",
+			    c.pid_file);
+	}
+
+	drop_privileges();
+
+	if (c.mode == MODE_PASTA) {
+		pasta_child_run(&c);
+		pasta_sigchld(&c);	/* in case it's already gone */
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &last_timer);
+
+	for (;;) {
+		int n, i;
+
+		n = epoll_wait(c.epollfd, events, EPOLL_EVENTS,
+			       TIMER_INTERVAL_MS);
+		if (n < 0 && errno != EINTR)
+			die("epoll_wait: %s", strerror(errno));
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+
+		for (i = 0; i < n; i++) {
+			union epoll_ref ref = { .u64 = events[i].data.u64 };
+			uint32_t ev = events[i].events;
+
+			switch (ref.type) {
+			case EPOLL_TYPE_TAP_LISTEN:
+				tap_listen_handler(&c, ev);
+				break;
+			case EPOLL_TYPE_TAP_PASST:
+				if (c.fd_tap == ref.fd)
+					tap_handler_passt(&c, ev, &now);
+				break;
+			case EPOLL_TYPE_TAP_PASTA:
+				tap_handler_pasta(&c, ev, &now);
+				break;
+			case EPOLL_TYPE_SIGNAL:
+				signal_handler(sigfd);
+				break;
+			case EPOLL_TYPE_NSQUIT_INOTIFY:
+				pasta_netns_quit_handler(&c, ref.fd);
+				break;
+			case EPOLL_TYPE_NSQUIT_TIMER:
+				pasta_netns_quit_timer(&c);
+				break;
+			default:
+				debug("Unexpected epoll reference type %u",
+				      ref.type);
+				break;
+			}
+		}
+
+		if (timespec_diff_ms(&now, &last_timer) >= TIMER_INTERVAL_MS)
+			last_timer = now;	/* protocol timers go here */
+	}
+}

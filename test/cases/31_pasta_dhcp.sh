@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
+#
+# test/cases/31_pasta_dhcp.sh - Real clients configure pasta's namespace from
+# pasta's built-in DHCP, NDP (RA, NA), DHCPv6 and ARP
+#
+#  ns "host": eth0 198.51.100.2/24, 2001:db8::2/64, gw .1 / ::1
+#             resolv.conf: 203.0.113.1, search example.org
+#     |
+#     +-- pasta --dhcp-dns --dhcp-search -- sleep   (no --config-net), one
+#         fresh instance per client, eth0 brought up by hand:
+#
+#  1. busybox udhcpc  -> 198.51.100.2, 255.255.255.0, router 198.51.100.1,
+#                        MTU 65520, DNS 203.0.113.1, search example.org
+#     then, address set by hand: arping 198.51.100.1 gets replies, and a UDP
+#     datagram to it leaves the gateway resolved in the kernel's ARP table
+#  2. ISC dhclient -4 -> the same lease
+#  3. kernel SLAAC    -> a global address in 2001:db8::/64 from the RA
+#     then a UDP datagram to 2001:db8::1 leaves it resolved by NDP (NS/NA)
+#  4. dhclient -6     -> 2001:db8::2 via DHCPv6
+#
+# The clients only record what they were offered (own scripts, files under
+# $TMP); UDP datagrams go to the "remote" namespace of the topology, port 9.
+
+set -eu
+. "$(dirname "$0")/../lib/common.sh"
+
+IF=eth0
+MASK4=255.255.255.0
+MTU=65520
+PASTA_OPTS="--dhcp-dns --dhcp-search"
+
+topo_setup
+
+# Recording script for both clients: on a bound lease, dump the variables
+# the client passes (udhcpc: ip, subnet, ...; dhclient: new_*), atomically
+# so that a poll never sees half a file
+mkscript() {
+	local name=$1
+	cat > "$TMP/$name.sh" <<-EOT
+		#!/bin/sh
+		ev=\${reason:-\$1}
+		echo "event \$ev" >> "$TMP/$name.events"
+		case "\$ev" in
+		bound|renew|BOUND|BOUND6|REBOOT|REBOOT6|RENEW|RENEW6)
+			env | grep -E '^(ip|subnet|router|mtu|dns|domain|search|new_[a-z0-9_]*)=' > "$TMP/$name.tmp"
+			mv "$TMP/$name.tmp" "$TMP/$name.rec"
+			;;
+		esac
+		exit 0
+	EOT
+	chmod 755 "$TMP/$name.sh"
+}
+
+# has FILE KEY VALUE: VALUE is one of the space-separated words of KEY=
+has() {
+	grep "^$2=" "$1" | head -1 | cut -d= -f2- | tr ' ' '\n' | grep -qxF "$3"
+}
+
+# fresh_pasta NAME: new pasta instance with eth0 up in its namespace
+fresh_pasta() {
+	pasta_stop
+	if ! pasta_start $PASTA_OPTS; then
+		fail "$1" "pasta did not start"
+		return 1
+	fi
+	in_ns ip link set "$IF" up
+}
+
+# link_local_ready: the namespace has a non-tentative link-local address
+link_local_ready() {
+	in_ns ip -6 addr show dev "$IF" scope link | grep -q inet6 &&
+	! in_ns ip -6 addr show dev "$IF" | grep -q tentative
+}
+
+# neigh_ok ADDR: kernel resolved ADDR on eth0 to a link-layer address
+neigh_ok() {
+	in_ns ip neigh show "$1" dev "$IF" | grep -q lladdr &&
+	! in_ns ip neigh show "$1" dev "$IF" | grep -Eq 'FAILED|INCOMPLETE'
+}
+
+# udp_poke 4|6 ADDR: one datagram to ADDR port 9 from the namespace, which
+# makes the kernel resolve the next hop (where it goes next does not matter)
+udp_poke() {
+	local a=$2
+	[ "$1" = 6 ] && a="[$2]"
+	in_ns timeout 3 sh -c "echo x | socat -u - UDP$1-SENDTO:$a:9" || \
+	in_ns timeout 3 bash -c "echo x > /dev/udp/$2/9" || true
+}
+
+# --- 1. busybox udhcpc, ARP ---------------------------------------------------
+mkscript udhcpc
+if fresh_pasta udhcpc_start; then
+	in_ns timeout 30 busybox udhcpc -i "$IF" -n -q -f -t 5 -T 2 \
+		-O mtu -O search -s "$TMP/udhcpc.sh" >"$TMP/udhcpc.log" 2>&1 || true
+	R=$TMP/udhcpc.rec
+	if [ ! -s "$R" ]; then
+		fail udhcpc_lease "no lease: $(tail -3 "$TMP/udhcpc.log" | tr '\n' ' ')"
+	else
+		cat "$R"
+		check udhcpc_ip has "$R" ip "$HOST4"
+		check udhcpc_subnet has "$R" subnet "$MASK4"
+		check udhcpc_router has "$R" router "$GW4"
+		check udhcpc_mtu has "$R" mtu "$MTU"
+		check udhcpc_dns has "$R" dns "$REMOTE_LO4"
+		if grep -q '^search=' "$R"; then
+			check udhcpc_search has "$R" search "$SEARCH"
+		else
+			fail udhcpc_search "no search list (option 119) with --dhcp-search"
+		fi
+	fi
+
+	# ARP: configure what DHCP gave, then ask for the gateway
+	in_ns ip addr add "$HOST4/$HOST_PLEN4" dev "$IF"
+	check arping_gw in_ns timeout 10 arping -c 3 -w 8 -I "$IF" "$GW4"
+	udp_poke 4 "$GW4"
+	check arp_neigh_gw wait_for 5 neigh_ok "$GW4"
+	in_ns ip neigh show || true
+fi
+
+# --- 2. ISC dhclient -4 -------------------------------------------------------
+mkscript dhc4
+cat > "$TMP/dhclient.conf" <<EOT
+timeout 20;
+retry 5;
+request subnet-mask, broadcast-address, routers, domain-name-servers,
+	domain-name, domain-search, interface-mtu,
+	dhcp6.name-servers, dhcp6.domain-search;
+EOT
+if fresh_pasta dhclient4_start; then
+	bg dhc4 in_ns dhclient -4 -d -1 -v -cf "$TMP/dhclient.conf" \
+		-sf "$TMP/dhc4.sh" -lf "$TMP/dhc4.leases" \
+		-pf "$TMP/dhc4-own.pid" "$IF"
+	R=$TMP/dhc4.rec
+	if ! wait_for 30 test -s "$R"; then
+		fail dhclient4_lease "no lease: $(tail -3 "$TMP/dhc4.log" | tr '\n' ' ')"
+	else
+		cat "$R"
+		check dhclient4_ip has "$R" new_ip_address "$HOST4"
+		check dhclient4_subnet has "$R" new_subnet_mask "$MASK4"
+		check dhclient4_router has "$R" new_routers "$GW4"
+		check dhclient4_mtu has "$R" new_interface_mtu "$MTU"
+		check dhclient4_dns has "$R" new_domain_name_servers "$REMOTE_LO4"
+		check dhclient4_search sh -c "grep '^new_domain_search=' '$R' | grep -q '$SEARCH'"
+	fi
+	kill "$(cat "$TMP/dhc4.pid")" 2>/dev/null || true
+fi
+
+# --- 3. SLAAC from the RA, NDP neighbour resolution ---------------------------
+if fresh_pasta slaac_start; then
+	if wait_for 15 sh -c "nsenter -t $NS_PID -n ip -6 addr show dev $IF scope global dynamic | grep -q 'inet6 2001:db8::'"; then
+		pass slaac_addr
+		# DAD done on it, so that it can be a source address
+		wait_for 5 sh -c "! nsenter -t $NS_PID -n ip -6 addr show dev $IF | grep -q tentative" || true
+		in_ns ip -6 addr show dev "$IF"
+		in_ns ip -6 route show
+		udp_poke 6 "$GW6"
+		check ndp_neigh_gw wait_for 5 neigh_ok "$GW6"
+		in_ns ip -6 neigh show || true
+	else
+		fail slaac_addr "no global 2001:db8::/64 address from the RA in 15 s"
+		in_ns ip -6 addr show dev "$IF" || true
+		skip ndp_neigh_gw "no global IPv6 address to send from"
+	fi
+fi
+
+# --- 4. ISC dhclient -6 -------------------------------------------------------
+mkscript dhc6
+if fresh_pasta dhclient6_start; then
+	wait_for 10 link_local_ready || true
+	bg dhc6 in_ns dhclient -6 -d -1 -v -cf "$TMP/dhclient.conf" \
+		-sf "$TMP/dhc6.sh" -lf "$TMP/dhc6.leases" \
+		-pf "$TMP/dhc6-own.pid" "$IF"
+	R=$TMP/dhc6.rec
+	if ! wait_for 30 test -s "$R"; then
+		fail dhclient6_lease "no lease: $(tail -3 "$TMP/dhc6.log" | tr '\n' ' ')"
+	else
+		cat "$R"
+		check dhclient6_addr has "$R" new_ip6_address "$HOST6"
+	fi
+	kill "$(cat "$TMP/dhc6.pid")" 2>/dev/null || true
+fi
+
+pasta_stop

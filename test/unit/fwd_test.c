@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+/* fwd_test.c - Unit tests for the -t/-u/-T/-U specification parser
+ *
+ * Includes fwd.c directly, so the test needs nothing else from passt. Each
+ * case parses one or more specifications into a fresh table and checks the
+ * return value, then selected ports: whether they're set, their target,
+ * their bind address. Prints "N passed, M failed", exits 1 on any failure.
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../fwd.c"
+
+static struct fwd_ports t;
+static unsigned int passed, failed;
+static char errbuf[256];
+
+#define CHECK(cond, ...)						\
+	do {								\
+		if (cond) {						\
+			passed++;					\
+		} else {						\
+			failed++;					\
+			printf("FAIL %s:%d: ", __FILE__, __LINE__);	\
+			printf(__VA_ARGS__);				\
+			printf("\n");					\
+		}							\
+	} while (0)
+
+/**
+ * parse() - Reset the table and parse a NULL-terminated list of specs
+ * @pasta:	Mode
+ * @...:	Specifications, NULL-terminated
+ *
+ * Return: 0 if all were accepted, -1 at the first rejected one
+ */
+static int parse(int pasta, ...)
+{
+	const char *spec;
+	va_list ap;
+	int ret = 0;
+
+	memset(&t, 0, sizeof(t));
+	errbuf[0] = '\0';
+
+	va_start(ap, pasta);
+	while ((spec = va_arg(ap, const char *))) {
+		ret = fwd_parse(&t, spec, pasta, errbuf, sizeof(errbuf));
+		if (ret)
+			break;
+	}
+	va_end(ap);
+
+	return ret;
+}
+
+static unsigned int count(void)
+{
+	unsigned int p, n = 0;
+
+	for (p = 0; p < NUM_PORTS; p++)
+		n += (unsigned int)fwd_port_is_set(&t, p);
+
+	return n;
+}
+
+/* Expect @spec to be rejected in @pasta mode, with an explanation */
+static void bad(int pasta, const char *spec)
+{
+	int ret = parse(pasta, spec, (char *)NULL);
+
+	CHECK(ret == -1, "'%s' (%s) accepted", spec, pasta ? "pasta" : "passt");
+	CHECK(ret == 0 || (*errbuf && !strchr(errbuf, '\n')),
+	      "'%s': no one-line explanation", spec);
+	CHECK(ret == 0 || count() == 0, "'%s' rejected but left ports", spec);
+}
+
+static void test_examples(void)
+{
+	int pasta, i;
+
+	for (pasta = 0; pasta <= 1; pasta++) {
+		/* -t 22 */
+		CHECK(!parse(pasta, "22", NULL), "22: %s", errbuf);
+		CHECK(t.mode == FWD_SPEC, "22: mode %i", t.mode);
+		CHECK(count() == 1 && fwd_port_is_set(&t, 22), "22: map");
+		CHECK(fwd_target(&t, 22) == 22, "22: target");
+		CHECK(t.addr_idx[22] == 0, "22: address");
+
+		/* -t 22:23 */
+		CHECK(!parse(pasta, "22:23", NULL), "22:23: %s", errbuf);
+		CHECK(count() == 1 && fwd_target(&t, 22) == 23, "22:23");
+
+		/* -t 22,25 */
+		CHECK(!parse(pasta, "22,25", NULL), "22,25: %s", errbuf);
+		CHECK(count() == 2 && fwd_port_is_set(&t, 22) &&
+		      fwd_port_is_set(&t, 25) && fwd_target(&t, 25) == 25,
+		      "22,25");
+
+		/* -t 22-80 */
+		CHECK(!parse(pasta, "22-80", NULL), "22-80: %s", errbuf);
+		CHECK(count() == 59 && !fwd_port_is_set(&t, 21) &&
+		      !fwd_port_is_set(&t, 81), "22-80: map");
+		for (i = 22; i <= 80; i++)
+			CHECK(fwd_target(&t, i) == (unsigned int)i, "22-80");
+
+		/* -t 22-80:32-90, what the man page means by 22-80-32:90 */
+		CHECK(!parse(pasta, "22-80:32-90", NULL), "%s", errbuf);
+		CHECK(count() == 59, "22-80:32-90: map");
+		CHECK(fwd_target(&t, 22) == 32 && fwd_target(&t, 80) == 90,
+		      "22-80:32-90: targets");
+
+		/* -t 192.0.2.1/22 */
+		CHECK(!parse(pasta, "192.0.2.1/22", NULL), "%s", errbuf);
+		CHECK(count() == 1 && t.addr_count == 1 &&
+		      t.addr_idx[22] == 1 && t.addr[0].af == AF_INET &&
+		      t.addr[0].a4.s_addr == htonl(0xc0000201),
+		      "192.0.2.1/22");
+
+		/* -t 2000-5000,~3000-3010 */
+		CHECK(!parse(pasta, "2000-5000,~3000-3010", NULL), "%s",
+		      errbuf);
+		CHECK(count() == 3001 - 11 && fwd_port_is_set(&t, 2999) &&
+		      !fwd_port_is_set(&t, 3000) &&
+		      !fwd_port_is_set(&t, 3010) &&
+		      fwd_port_is_set(&t, 3011), "2000-5000,~3000-3010");
+
+		/* -t 192.0.2.1/20-30,~25 */
+		CHECK(!parse(pasta, "192.0.2.1/20-30,~25", NULL), "%s",
+		      errbuf);
+		CHECK(count() == 10 && !fwd_port_is_set(&t, 25) &&
+		      t.addr_idx[20] == 1 && t.addr_idx[30] == 1,
+		      "192.0.2.1/20-30,~25");
+
+		/* -t ~20000-20010 */
+		CHECK(!parse(pasta, "~20000-20010", NULL), "%s", errbuf);
+		CHECK(!fwd_port_is_set(&t, 0) && fwd_port_is_set(&t, 1) &&
+		      fwd_port_is_set(&t, 19999) &&
+		      !fwd_port_is_set(&t, 20000) &&
+		      !fwd_port_is_set(&t, 20010) &&
+		      fwd_port_is_set(&t, 20011), "~20000-20010");
+		if (pasta)
+			CHECK(count() == 65535 - 11 &&
+			      fwd_port_is_set(&t, 65535), "~ pasta: all");
+		else
+			CHECK(count() == 49151 - 11 &&
+			      !fwd_port_is_set(&t, 49152), "~ passt: non-eph");
+	}
+}
+
+static void test_keywords(void)
+{
+	CHECK(!parse(0, "none", NULL) && t.mode == FWD_NONE && !count(),
+	      "none");
+	CHECK(!parse(1, "none", NULL) && t.mode == FWD_NONE, "pasta none");
+
+	CHECK(!parse(0, "all", NULL) && t.mode == FWD_ALL, "all");
+	CHECK(count() == 49151 && fwd_port_is_set(&t, 1) &&
+	      fwd_port_is_set(&t, 49151) && !fwd_port_is_set(&t, 49152),
+	      "all: non-ephemeral ports");
+	bad(1, "all");
+
+	CHECK(!parse(1, "auto", NULL) && t.mode == FWD_AUTO && !count(),
+	      "auto");
+	bad(0, "auto");
+
+	CHECK(!parse(0, "none", "none", NULL), "none twice");
+	CHECK(parse(0, "none", "22", NULL) == -1, "none, 22");
+	CHECK(parse(0, "22", "none", NULL) == -1, "22, none");
+	CHECK(parse(0, "all", "22", NULL) == -1, "all, 22");
+	CHECK(parse(1, "auto", "22", NULL) == -1, "auto, 22");
+	CHECK(parse(1, "22", "auto", NULL) == -1, "22, auto");
+	CHECK(parse(1, "none", "auto", NULL) == -1, "none, auto");
+	bad(0, "None");
+	bad(0, "none,22");
+	bad(0, "al");
+}
+
+static void test_accumulate(void)
+{
+	CHECK(!parse(0, "80", "443", NULL), "80, 443: %s", errbuf);
+	CHECK(count() == 2 && fwd_port_is_set(&t, 80) &&
+	      fwd_port_is_set(&t, 443), "80, 443");
+
+	CHECK(!parse(0, "80", "80", NULL), "80 twice: %s", errbuf);
+	CHECK(!parse(0, "22,22", NULL), "22,22: %s", errbuf);
+	CHECK(parse(0, "80", "80:8080", NULL) == -1, "80 then 80:8080");
+	CHECK(parse(0, "22,22:23", NULL) == -1, "22,22:23");
+	CHECK(parse(0, "80", "192.0.2.1/80", NULL) == -1,
+	      "80 with two addresses");
+
+	/* A rejected spec leaves the table as it was */
+	CHECK(parse(0, "80", "81,82,junk", NULL) == -1, "junk after 80");
+	CHECK(count() == 1 && fwd_port_is_set(&t, 80), "rejected untouched");
+
+	/* Exclusions are local to their specification */
+	CHECK(!parse(1, "80", "~80", NULL), "80, ~80: %s", errbuf);
+	CHECK(count() == 65535, "80, ~80 count %u", count());
+
+	/* Same address reused, different ones get their own slot */
+	CHECK(!parse(0, "192.0.2.1/22", "192.0.2.1/23", "2001:db8::1/24",
+		     NULL), "%s", errbuf);
+	CHECK(t.addr_count == 2 && t.addr_idx[22] == 1 &&
+	      t.addr_idx[23] == 1 && t.addr_idx[24] == 2 &&
+	      t.addr[1].af == AF_INET6, "address slots");
+}
+
+static void test_addresses(void)
+{
+	static const unsigned char a6[16] = {
+		0x20, 0x01, 0x0d, 0xb8, [15] = 1
+	};
+	char spec[64];
+	int i;
+
+	CHECK(!parse(0, "2001:db8::1/22:23", NULL), "%s", errbuf);
+	CHECK(t.addr_count == 1 && t.addr[0].af == AF_INET6 &&
+	      !memcmp(&t.addr[0].a6, a6, 16) && fwd_target(&t, 22) == 23,
+	      "IPv6 address with target");
+
+	CHECK(!parse(1, "::/1-1024", NULL), "%s", errbuf);
+	CHECK(count() == 1024 && t.addr_idx[1024] == 1, "::/1-1024");
+
+	CHECK(!parse(0, "0.0.0.0/~22", NULL), "%s", errbuf);
+	CHECK(count() == 49150 && t.addr_idx[1] == 1, "addr + exclusion only");
+
+	bad(0, "192.0.2.1/");
+	bad(0, "/22");
+	bad(0, "192.0.2/22");
+	bad(0, "192.0.2.256/22");
+	bad(0, "localhost/22");
+	bad(0, "2001:db8::g/22");
+	bad(0, "[::1]/22");
+	bad(0, "192.0.2.1/192.0.2.2/22");
+	bad(0, "22/80");
+	bad(0, "1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb/22");
+
+	/* Bounded number of distinct addresses */
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < FWD_ADDR_MAX; i++) {
+		snprintf(spec, sizeof(spec), "192.0.2.%i/%i", i + 1, i + 1);
+		CHECK(!fwd_parse(&t, spec, 0, errbuf, sizeof(errbuf)),
+		      "%s: %s", spec, errbuf);
+	}
+	CHECK(fwd_parse(&t, "192.0.2.100/100", 0, errbuf, sizeof(errbuf)),
+	      "address table overflow accepted");
+	CHECK(!fwd_parse(&t, "192.0.2.1/100", 0, errbuf, sizeof(errbuf)),
+	      "known address rejected when table full: %s", errbuf);
+}
+
+static void test_bad(void)
+{
+	static const char *const cases[] = {
+		"", "0", "65536", "70000", "99999999999999999999999",
+		"18446744073709551617", "4294967318", "80-22", "0-10",
+		"1-65536", "junk", "22junk", "22 ", " 22", "+22", "-22",
+		"22-", "-", ",", "22,", ",22", "1,,2", "~", "~,22", "~~22",
+		"22:", ":22", "22:0", "22:65536", "22::23", "22:23:24",
+		"22-23:30", "22:30-31", "22-25:30-32", "22-25:32-30",
+		"~22:23", "22-80-32:90", "22;23", "0x16", "22.0", "２２",
+		"22\n", "22,\t23", "1-2-3", "22-~25",
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bad(0, cases[i]);
+		bad(1, cases[i]);
+	}
+
+	CHECK(fwd_parse(&t, NULL, 0, NULL, 0) == -1, "NULL spec");
+	CHECK(fwd_parse(&t, "junk", 0, NULL, 0) == -1, "NULL err buffer");
+	CHECK(fwd_parse(&t, "junk", 0, errbuf, 1) == -1 && !*errbuf,
+	      "tiny err buffer");
+}
+
+static void test_edges(void)
+{
+	CHECK(!parse(1, "1-65535", NULL), "%s", errbuf);
+	CHECK(count() == 65535, "1-65535");
+
+	CHECK(!parse(1, "65535:1", NULL), "%s", errbuf);
+	CHECK(fwd_target(&t, 65535) == 1, "65535:1 wraps");
+
+	CHECK(!parse(1, "1:65535", NULL), "%s", errbuf);
+	CHECK(fwd_target(&t, 1) == 65535, "1:65535");
+
+	CHECK(!parse(0, "00022", NULL), "leading zeroes: %s", errbuf);
+	CHECK(fwd_port_is_set(&t, 22), "00022");
+
+	CHECK(!parse(0, "50000-50010", NULL), "%s", errbuf);
+	CHECK(count() == 11, "passt: explicit ephemeral ports allowed");
+
+	CHECK(!parse(0, "22-22:23-23", NULL), "%s", errbuf);
+	CHECK(fwd_target(&t, 22) == 23, "22-22:23-23");
+
+	CHECK(!parse(1, "~1-65535", NULL) && count() == 0,
+	      "everything excluded");
+
+	/* Accessors */
+	memset(&t, 0, sizeof(t));
+	fwd_port_set(&t, 7);
+	fwd_port_set(&t, 65536);
+	fwd_port_set(&t, 0xffffffffU);
+	CHECK(fwd_port_is_set(&t, 7) && count() == 1, "fwd_port_set");
+	CHECK(!fwd_port_is_set(&t, 65536 + 7), "out of range is_set");
+	t.delta[7] = 10;
+	fwd_port_clear(&t, 7);
+	CHECK(!fwd_port_is_set(&t, 7) && t.delta[7] == 0, "fwd_port_clear");
+	fwd_port_clear(&t, 70000);
+	CHECK(fwd_target(&t, 70000) == 70000, "out of range target");
+}
+
+int main(void)
+{
+	test_examples();
+	test_keywords();
+	test_accumulate();
+	test_addresses();
+	test_bad();
+	test_edges();
+
+	printf("%u passed, %u failed\n", passed, failed);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

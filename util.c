@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+/* util.c - Helpers shared by all modules
+ *
+ * Theory of operation: small, stateless helpers. The one subtle piece is
+ * ns_call(): pasta's main process stays in the init network namespace (its
+ * L4 sockets live there), so work that must happen inside the target
+ * namespace (opening the tap device, a netlink socket) runs in a clone()
+ * child sharing our memory and file descriptor table: the child joins the
+ * namespace, creates the descriptor, and exits; the descriptor stays valid
+ * for us. The child's stack is a static buffer: no allocation.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "util.h"
+#include "log.h"
+
+#define NS_CALL_STACK_SIZE	(256 * 1024)	/* netlink + tap set-up */
+
+static char ns_call_stack[NS_CALL_STACK_SIZE] __attribute__((aligned(16)));
+
+/**
+ * ns_call() - Run @fn(@arg) in a child sharing memory and descriptors
+ * @fn:		Function to run: typically ns_enter() first
+ * @arg:	Its argument
+ *
+ * Return: @fn's return value, or -errno if the child couldn't be run
+ */
+int ns_call(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid;
+
+	pid = clone(fn, ns_call_stack + sizeof(ns_call_stack),
+		    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, arg);
+	if (pid < 0)
+		return -errno;
+
+	if (waitpid(pid, &status, __WALL) < 0)
+		return -errno;
+
+	if (!WIFEXITED(status))
+		return -ECHILD;
+
+	return (int8_t)WEXITSTATUS(status);
+}
+
+/**
+ * ns_enter() - Join the target network namespace (in an ns_call() child)
+ * @c:		Execution context
+ *
+ * Return: 0 on success, -errno on failure
+ */
+int ns_enter(const struct ctx *c)
+{
+	if (setns(c->pasta_netns_fd, CLONE_NEWNET))
+		return -errno;
+
+	return 0;
+}
+
+/**
+ * write_pidfile() - Write @pid to @path, if set
+ *
+ * Return: 0 on success, -errno on failure
+ */
+int write_pidfile(const char *path, pid_t pid)
+{
+	char buf[32];
+	int fd, n, ret = 0;
+
+	if (!path || !*path)
+		return 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+
+	n = snprintf(buf, sizeof(buf), "%i\n", (int)pid);
+	if (write(fd, buf, n) != n)
+		ret = -EIO;
+
+	close(fd);
+	return ret;
+}
+
+/**
+ * fd_set_nonblock() - Set O_NONBLOCK on @fd
+ *
+ * Return: 0 on success, -errno on failure
+ */
+int fd_set_nonblock(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK))
+		return -errno;
+
+	return 0;
+}
+
+/**
+ * epoll_add() - Add the descriptor in @ref to @epollfd
+ *
+ * Return: 0 on success, -errno on failure
+ */
+int epoll_add(int epollfd, uint32_t events, union epoll_ref ref)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = ref.u64 };
+
+	if (ref.fd < 0)
+		return -EBADF;
+
+	if (epoll_ctl(epollfd, EPOLL_CTL_ADD, ref.fd, &ev))
+		return -errno;
+
+	return 0;
+}
+
+/**
+ * epoll_mod() - Change events or reference of a registered descriptor
+ *
+ * Return: 0 on success, -errno on failure
+ */
+int epoll_mod(int epollfd, uint32_t events, union epoll_ref ref)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = ref.u64 };
+
+	if (epoll_ctl(epollfd, EPOLL_CTL_MOD, ref.fd, &ev))
+		return -errno;
+
+	return 0;
+}
+
+/**
+ * epoll_del() - Remove @fd from @epollfd, ignoring errors
+ */
+void epoll_del(int epollfd, int fd)
+{
+	epoll_ctl(epollfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/**
+ * str_to_uint() - Parse a whole decimal string, bounded by @max
+ * @s:		String
+ * @max:	Largest accepted value
+ * @out:	Result
+ *
+ * Return: 0 on success, -1 on empty string, junk, or overflow
+ */
+int str_to_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!s || !*s)
+		return -1;
+
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (max - (unsigned long)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+
+	*out = v;
+	return 0;
+}
+
+/**
+ * parse_mac() - Parse a colon-separated MAC address
+ * @s:		String, "xx:xx:xx:xx:xx:xx"
+ * @mac:	Result
+ *
+ * Return: 0 on success, -1 if malformed
+ */
+int parse_mac(const char *s, unsigned char mac[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c",
+		   &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) != 6)
+		return -1;
+
+	for (i = 0; i < 6; i++)
+		mac[i] = (unsigned char)b[i];
+
+	return 0;
+}
+
+/**
+ * mac_is_zero() - Is @mac all zeroes?
+ */
+int mac_is_zero(const unsigned char mac[6])
+{
+	static const unsigned char zero[6];
+
+	return !memcmp(mac, zero, 6);
+}
+
+/**
+ * mac_ntop() - Format @mac into @buf (at least MAC_STR_LEN bytes)
+ *
+ * Return: @buf
+ */
+const char *mac_ntop(const unsigned char mac[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	return buf;
+}
+
+/**
+ * raw_random() - Fill @buf with random bytes from the kernel, or die
+ */
+void raw_random(void *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = getrandom((char *)buf + done, len - done, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("getrandom: %s", strerror(errno));
+		}
+		done += (size_t)n;
+	}
+}
