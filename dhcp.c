@@ -228,7 +228,7 @@ static size_t dhcp_search_encode(const struct ctx *c)
 			break;
 
 		if (!(len = dhcp_name_check(name))) {
-			debug("DHCP: invalid search domain, skipped");
+			trace("DHCP: invalid search domain, skipped");
 			continue;
 		}
 
@@ -409,12 +409,12 @@ static void dhcp_options(const struct ctx *c, uint8_t type, bool inform,
 		}
 		if (len && !dhcp_opt_put(b, pos, limit, OPT_DOMAIN_NAME,
 					 c->dns_search[i].n, len))
-			debug("DHCP: no room for domain name option");
+			trace("DHCP: no room for domain name option");
 
 		len = dhcp_search_encode(c);
 		if (len && !dhcp_opt_put_long(b, pos, limit, OPT_DOMAIN_SEARCH,
 					      dhcp_search_buf, len))
-			debug("DHCP: no room for domain search option");
+			trace("DHCP: no room for domain search option");
 	}
 
 end:

@@ -37,6 +37,7 @@
 
 #define PORT_MAX		(NUM_PORTS - 1)
 #define FWD_ADDR_STRLEN		INET6_ADDRSTRLEN
+#define FWD_SNIP_LEN		24	/* excerpt of bad input in messages */
 
 /**
  * struct fwd_scratch - One specification being parsed, before merging
@@ -77,6 +78,25 @@ static void fwd_err(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+}
+
+/**
+ * fwd_snip() - Copy a printable excerpt of untrusted input for a message
+ * @buf:	Destination, FWD_SNIP_LEN bytes
+ * @s:		Input
+ * @len:	Bytes of @s to consider, stops at NUL anyway
+ *
+ * Return: @buf, with non-printable bytes replaced by '?'
+ */
+static const char *fwd_snip(char *buf, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && i < FWD_SNIP_LEN - 1 && s[i]; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	buf[i] = '\0';
+
+	return buf;
 }
 
 /**
@@ -187,6 +207,7 @@ static int fwd_parse_port(const char **p, unsigned int *port)
 static int fwd_parse_range(const char **p, unsigned int *first,
 			   unsigned int *last, char *err, size_t errlen)
 {
+	char snip[FWD_SNIP_LEN];
 	const char *start = *p;
 	int ret;
 
@@ -219,13 +240,12 @@ bad:
 	if (!**p || **p == ',' || **p == ':' || **p == '-')
 		fwd_err(err, errlen, "missing port number");
 	else
-		fwd_err(err, errlen, "expected a port number at '%.16s'",
-			*p);
+		fwd_err(err, errlen, "expected a port number at '%s'",
+			fwd_snip(snip, *p, SIZE_MAX));
 	return -1;
 range:
-	fwd_err(err, errlen, "port number out of range at '%.*s' "
-		"(must be 1..65535)", (int)(*p - start > 16 ? 16 : *p - start),
-		start);
+	fwd_err(err, errlen, "port number out of range at '%s' "
+		"(must be 1..65535)", fwd_snip(snip, start, (size_t)(*p - start)));
 	return -1;
 }
 
@@ -243,7 +263,7 @@ static int fwd_parse_addr(const char *spec, struct fwd_addr *a,
 			  const char **rest, char *err, size_t errlen)
 {
 	const char *slash = strchr(spec, '/');
-	char buf[FWD_ADDR_STRLEN];
+	char buf[FWD_ADDR_STRLEN], snip[FWD_SNIP_LEN];
 	size_t len;
 
 	*rest = spec;
@@ -252,8 +272,8 @@ static int fwd_parse_addr(const char *spec, struct fwd_addr *a,
 
 	len = (size_t)(slash - spec);
 	if (!len || len >= sizeof(buf)) {
-		fwd_err(err, errlen, "invalid address '%.*s'",
-			(int)(len > 48 ? 48 : len), spec);
+		fwd_err(err, errlen, "invalid address '%s'",
+			fwd_snip(snip, spec, len));
 		return -1;
 	}
 
@@ -266,7 +286,8 @@ static int fwd_parse_addr(const char *spec, struct fwd_addr *a,
 	} else if (inet_pton(AF_INET6, buf, &a->a6) == 1) {
 		a->af = AF_INET6;
 	} else {
-		fwd_err(err, errlen, "invalid address '%s'", buf);
+		fwd_err(err, errlen, "invalid address '%s'",
+			fwd_snip(snip, buf, len));
 		return -1;
 	}
 
@@ -374,6 +395,7 @@ int fwd_parse(struct fwd_ports *fwd, const char *spec, int pasta,
 	struct fwd_scratch *s = &fwd_scratch;
 	unsigned int port, first, last, tfirst, tlast;
 	int have_addr, addr_idx = 0, included = 0;
+	char snip[FWD_SNIP_LEN];
 	struct fwd_addr addr;
 	const char *p;
 	int ret;
@@ -440,7 +462,8 @@ int fwd_parse(struct fwd_ports *fwd, const char *spec, int pasta,
 		}
 
 		if (*p && *p != ',') {
-			fwd_err(err, errlen, "unexpected '%.16s'", p);
+			fwd_err(err, errlen, "unexpected '%s'",
+				fwd_snip(snip, p, SIZE_MAX));
 			return -1;
 		}
 

@@ -76,18 +76,20 @@ mod_file() {
 
 # mod_add NAME: append NAME to ORDER after its dependencies (depth-first,
 # the depth bounded by the number of modules in a kernel, and cycles cut
-# by the VISITING mark)
+# by the "visiting" mark)
 ORDER=()
 declare -A SEEN=()
 mod_add() {
 	local m=${1//-/_} d deps
 	[ -z "${SEEN[$m]:-}" ] || return 0
+	modinfo -k "$KVER" -F filename "$m" >/dev/null 2>&1 || \
+		die "module $m not found for kernel $KVER"
 	SEEN[$m]=visiting
 	deps=$(modinfo -k "$KVER" -F depends "$m" 2>/dev/null) || true
 	for d in ${deps//,/ }; do
 		mod_add "$d"
 	done
-	SEEN[$m]=done
+	SEEN[$m]=loaded
 	[ -n "$(mod_file "$m")" ] && ORDER+=("$m")
 	return 0
 }
@@ -116,7 +118,7 @@ for m in "${ORDER[@]}"; do
 	*.ko)     cp "$f" "$dst" ;;
 	*)        die "unknown module format: $f" ;;
 	esac
-	echo "$(basename "$dst")" >> "$ROOT/lib/modules/order"
+	basename "$dst" >> "$ROOT/lib/modules/order"
 	i=$((i + 1))
 done
 echo "guest/build.sh: modules: ${ORDER[*]:-(all built in)}"
