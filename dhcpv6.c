@@ -446,10 +446,11 @@ static void dhcpv6_dns_add(const struct ctx *c, size_t *n)
 	if (c->no_dhcp_dns_search || !c->dns_search[0].n[0])
 		return;
 
-	if (!(o = dhcpv6_opt_add(n, OPT_DOMAIN_LIST, 0)))
+	/* Header now, length once we know what fits */
+	start = *n;
+	if (!dhcpv6_opt_add(n, OPT_DOMAIN_LIST, 0))
 		return;
 
-	start = *n - OPT_HDR_LEN;
 	for (i = 0; i < MAXDNSRCH && c->dns_search[i].n[0]; i++) {
 		len = dhcpv6_dns_name(reply + *n, sizeof(reply) - *n,
 				      c->dns_search[i].n);
@@ -488,11 +489,11 @@ static int dhcpv6_confirm_status(const struct ctx *c, const struct pool *p,
 
 	for (; dhcpv6_opt(p, off, end, OPT_IA_NA, &ia);
 	     off = ia.off + ia.len) {
-		size_t aoff, aend = ia.off + ia.len;
 		struct opt a;
+		size_t aoff;
 
 		for (aoff = ia.off + IA_NA_LEN;
-		     dhcpv6_opt(p, aoff, aend, OPT_IAADDR, &a);
+		     dhcpv6_opt(p, aoff, ia.off + ia.len, OPT_IAADDR, &a);
 		     aoff = a.off + a.len) {
 			struct in6_addr addr;
 			const uint8_t *v;
@@ -723,11 +724,11 @@ int dhcpv6(const struct ctx *c, const struct pool *p,
 			goto full;
 		break;
 	case TYPE_DECLINE:
-		warn_ratelimit("DHCPv6: guest declined the address we assign: "
-			       "it's in use on its link");
-		/* fall through */
 	case TYPE_RELEASE:
 		/* RFC 8415 18.3.7, 18.3.8 */
+		if (type == TYPE_DECLINE)
+			warn_ratelimit("DHCPv6: guest declined the address "
+				       "we assign: in use on its link?");
 		if (dhcpv6_status_add(&n, STATUS_SUCCESS))
 			goto full;
 		break;

@@ -244,7 +244,7 @@ bad:
 			fwd_snip(snip, *p, SIZE_MAX));
 	return -1;
 range:
-	fwd_err(err, errlen, "port number out of range at '%s' "
+	fwd_err(err, errlen, "port out of range at '%s' "
 		"(must be 1..65535)", fwd_snip(snip, start, (size_t)(*p - start)));
 	return -1;
 }

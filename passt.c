@@ -40,12 +40,14 @@
 #include "pcap.h"
 #include "dhcp.h"
 #include "dhcpv6.h"
+#include "ndp.h"
 
 #define EPOLL_EVENTS		8	/* events per epoll_wait(): fairness */
 #define TIMER_INTERVAL_MS	1000	/* protocol timer tick */
 
 static struct ctx c;	/* large (forwarding tables): static, not stack */
 static int sock_created;	/* passt: unlink the socket at exit */
+static int started_as_root;	/* effective UID was 0 at start */
 
 /**
  * exit_cleanup() - Remove our UNIX domain socket, report counters
@@ -143,10 +145,15 @@ static void rlimit_raise(void)
 
 /**
  * drop_privileges() - If started as root, become --runas (or nobody)
+ *
+ * pasta that joined a user namespace has no privileges outside it (UID 0
+ * there is just the namespace owner): nothing to drop, and the --runas IDs
+ * wouldn't be mapped in it anyway.
  */
 static void drop_privileges(void)
 {
-	if (geteuid() != 0)
+	if (!started_as_root ||
+	    (c.mode == MODE_PASTA && !c.netns_only))
 		return;
 
 	if (setgroups(0, NULL) && errno != EPERM)
@@ -204,6 +211,7 @@ int main(int argc, char **argv)
 	char argv0[PATH_MAX], *name;
 	int sigfd, spawned;
 
+	started_as_root = geteuid() == 0;
 	snprintf(argv0, sizeof(argv0), "%s", argv[0]);
 	name = basename(argv0);
 	if (!strcmp(name, "pasta") || !strcmp(name, "passt4netns")) {
@@ -323,7 +331,10 @@ int main(int argc, char **argv)
 			}
 		}
 
-		if (timespec_diff_ms(&now, &last_timer) >= TIMER_INTERVAL_MS)
-			last_timer = now;	/* protocol timers go here */
+		if (timespec_diff_ms(&now, &last_timer) >= TIMER_INTERVAL_MS) {
+			if (c.ifi6)
+				ndp_timer(&c, &now);
+			last_timer = now;
+		}
 	}
 }

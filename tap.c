@@ -806,11 +806,10 @@ static void tap6_frame(struct ctx *c, const struct pool *p, size_t idx,
 		if (get_be16(l4 + 2) == DHCPV6_SERVER_PORT) {
 			PACKET_POOL_P1(one, l4, l4len);
 
-			if (c->no_dhcpv6)
+			/* 0: not for our server, an ordinary datagram */
+			if (c->no_dhcpv6 ? IN6_IS_ADDR_MULTICAST(&daddr) :
+					   dhcpv6(c, &one, &saddr, &daddr))
 				return;
-			if (!dhcpv6(c, &one, &saddr, &daddr))
-				tap_drop(bad_l4, "DHCPv6 message malformed");
-			return;
 		}
 		break;
 	case IPPROTO_TCP:

@@ -731,6 +731,27 @@ static void test_many_ias(void)
 	      reply_parse().n_addr[0] == 1 + IAADDR_RELEASE_MAX);
 }
 
+/* Long search list: the reply still fits the IPv6 minimum MTU */
+static void test_long_search(void)
+{
+	struct reply_parsed r;
+	int i, j;
+
+	for (i = 0; i < MAXDNSRCH; i++) {
+		for (j = 0; j < 253; j++)
+			ctx.dns_search[i].n[j] = (j % 10 == 9) ? '.' :
+						 (char)('a' + i);
+		ctx.dns_search[i].n[253] = 0;
+	}
+	msg_start(TYPE_SOLICIT);
+	opt_clientid();
+	opt_ia_na(1, NULL);
+	CHECK(feed() == 1 && out.sent);
+	r = reply_parse();
+	CHECK(r.ok && r.n_addr[0] == 1 && r.n_search >= 3 && r.n_search < 6);
+	ctx_init();
+}
+
 static void test_fuzz(void)
 {
 	unsigned int seed = 7;
@@ -783,6 +804,7 @@ int main(void)
 	test_info_request();
 	test_malformed();
 	test_many_ias();
+	test_long_search();
 	test_fuzz();
 
 	printf("dhcpv6_test: %d checks, %d failed\n", checks, failures);

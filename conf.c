@@ -1,0 +1,1861 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
+
+/* conf.c - Command line and host-derived configuration
+ *
+ * Theory of operation: conf() fills struct ctx in three steps, and does
+ * nothing else (no sockets besides the netlink query socket, no protocol
+ * set-up: the loop in passt.c does that afterwards).
+ *
+ * 1. Options, with getopt_long(3). Parsing stops at the first non-option
+ *    argument ("+" in the option string), so that a command given to pasta
+ *    keeps its own options. Every bad value is one line on standard error
+ *    naming the option, then exit status 1. Options of the other mode are
+ *    rejected, not ignored: a silently ignored -t would be a surprise.
+ *
+ * 2. Host-derived defaults, for each IP version not disabled by -4 or -6:
+ *    the interface with the first default route (or -i), its address and
+ *    prefix length, the gateway of that route, its MAC address. Values given
+ *    on the command line win. An IP version without interface, address or
+ *    gateway is disabled (ifi4 or ifi6 left 0), as the man page says; if
+ *    none is left, there's nothing to do and we quit.
+ *
+ * 3. DNS: -D and -S, or /etc/resolv.conf, read whole into a static buffer
+ *    (RESOLV_BUF_SIZE: resolv.conf(5) files are a few hundred bytes) and
+ *    parsed with explicit bounds: at most MAXNS nameservers per IP version
+ *    and MAXDNSRCH search domains, names longer than RFC 1035 allows are
+ *    skipped, over-long lines simply yield over-long tokens, also skipped.
+ *
+ * pasta's positional arguments select the target namespace (PID, PATH,
+ * NAME) or the command to spawn, see conf_pasta_target().
+ */
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "conf.h"
+#include "fwd.h"
+#include "log.h"
+#include "netlink.h"
+#include "passt.h"
+#include "util.h"
+
+#ifndef PASST_VERSION
+#define PASST_VERSION		VERSION
+#endif
+
+#define RESOLV_CONF		"/etc/resolv.conf"
+#define RESOLV_BUF_SIZE		(64 * 1024)	/* whole file, rest ignored */
+#define DNS_LABEL_MAX		63		/* RFC 1035 2.3.4 */
+#define DNS_NAME_LEN_MAX	253		/* RFC 1035 2.3.4, as text */
+#define RUNAS_NAME_MAX		256		/* LOGIN_NAME_MAX on Linux */
+#define LOG_SIZE_MAX		(1024UL * 1024 * 1024)	/* 1 GiB: sanity */
+#define FWD_ERR_LEN		128
+
+/* Default source MAC towards the guest, if the host has none to mirror */
+static const unsigned char conf_mac_default[6] = {
+	0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55
+};
+
+/* Long options without a short equivalent */
+enum {
+	OPT_TRACE = 256,
+	OPT_LOG_SIZE,
+	OPT_VERSION,
+	OPT_RUNAS,
+	OPT_USERNS,
+	OPT_NETNS_ONLY,
+	OPT_NO_NETNS_QUIT,
+	OPT_NSRUN_DIR,
+	OPT_CONFIG_NET,
+	OPT_NS_MAC_ADDR,
+	OPT_DNS_FORWARD,
+	OPT_NO_DHCP_DNS,
+	OPT_DHCP_DNS,
+	OPT_NO_DHCP_SEARCH,
+	OPT_DHCP_SEARCH,
+	OPT_NO_TCP,
+	OPT_NO_UDP,
+	OPT_NO_ICMP,
+	OPT_NO_DHCP,
+	OPT_NO_NDP,
+	OPT_NO_DHCPV6,
+	OPT_NO_RA,
+	OPT_NO_MAP_GW,
+};
+
+static const struct option conf_options[] = {
+	{ "debug",		no_argument,		NULL, 'd' },
+	{ "trace",		no_argument,		NULL, OPT_TRACE },
+	{ "quiet",		no_argument,		NULL, 'q' },
+	{ "foreground",		no_argument,		NULL, 'f' },
+	{ "stderr",		no_argument,		NULL, 'e' },
+	{ "log-file",		required_argument,	NULL, 'l' },
+	{ "log-size",		required_argument,	NULL, OPT_LOG_SIZE },
+	{ "runas",		required_argument,	NULL, OPT_RUNAS },
+	{ "help",		no_argument,		NULL, 'h' },
+	{ "version",		no_argument,		NULL, OPT_VERSION },
+	{ "pcap",		required_argument,	NULL, 'p' },
+	{ "pid",		required_argument,	NULL, 'P' },
+	{ "mtu",		required_argument,	NULL, 'm' },
+	{ "address",		required_argument,	NULL, 'a' },
+	{ "netmask",		required_argument,	NULL, 'n' },
+	{ "mac-addr",		required_argument,	NULL, 'M' },
+	{ "gateway",		required_argument,	NULL, 'g' },
+	{ "interface",		required_argument,	NULL, 'i' },
+	{ "dns",		required_argument,	NULL, 'D' },
+	{ "dns-forward",	required_argument,	NULL, OPT_DNS_FORWARD },
+	{ "search",		required_argument,	NULL, 'S' },
+	{ "no-dhcp-dns",	no_argument,		NULL, OPT_NO_DHCP_DNS },
+	{ "dhcp-dns",		no_argument,		NULL, OPT_DHCP_DNS },
+	{ "no-dhcp-search",	no_argument,		NULL, OPT_NO_DHCP_SEARCH },
+	{ "dhcp-search",	no_argument,		NULL, OPT_DHCP_SEARCH },
+	{ "no-tcp",		no_argument,		NULL, OPT_NO_TCP },
+	{ "no-udp",		no_argument,		NULL, OPT_NO_UDP },
+	{ "no-icmp",		no_argument,		NULL, OPT_NO_ICMP },
+	{ "no-dhcp",		no_argument,		NULL, OPT_NO_DHCP },
+	{ "no-ndp",		no_argument,		NULL, OPT_NO_NDP },
+	{ "no-dhcpv6",		no_argument,		NULL, OPT_NO_DHCPV6 },
+	{ "no-ra",		no_argument,		NULL, OPT_NO_RA },
+	{ "no-map-gw",		no_argument,		NULL, OPT_NO_MAP_GW },
+	{ "ipv4-only",		no_argument,		NULL, '4' },
+	{ "ipv6-only",		no_argument,		NULL, '6' },
+	{ "one-off",		no_argument,		NULL, '1' },
+	{ "socket",		required_argument,	NULL, 's' },
+	{ "tcp-ports",		required_argument,	NULL, 't' },
+	{ "udp-ports",		required_argument,	NULL, 'u' },
+	{ "ns-ifname",		required_argument,	NULL, 'I' },
+	{ "tcp-ns",		required_argument,	NULL, 'T' },
+	{ "udp-ns",		required_argument,	NULL, 'U' },
+	{ "userns",		required_argument,	NULL, OPT_USERNS },
+	{ "netns-only",		no_argument,		NULL, OPT_NETNS_ONLY },
+	{ "no-netns-quit",	no_argument,		NULL, OPT_NO_NETNS_QUIT },
+	{ "nsrun-dir",		required_argument,	NULL, OPT_NSRUN_DIR },
+	{ "config-net",		no_argument,		NULL, OPT_CONFIG_NET },
+	{ "ns-mac-addr",	required_argument,	NULL, OPT_NS_MAC_ADDR },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* '+': stop at the first non-option, ':': report missing arguments */
+static const char conf_optstring[] = "+:dqfel:hp:P:m:a:n:M:g:i:D:S:461s:"
+				     "t:u:I:T:U:";
+
+/**
+ * struct conf_opts - Command line values applied after host defaults
+ * @a4_set:	-a gave an IPv4 address
+ * @a6_set:	-a gave an IPv6 address
+ * @gw4_set:	-g gave an IPv4 gateway
+ * @gw6_set:	-g gave an IPv6 gateway
+ * @prefix4:	-n, 0 if not given
+ * @mac_set:	-M given
+ * @v4_only:	-4
+ * @v6_only:	-6
+ * @ifname:	-i, NULL if not given
+ * @dns4:	-D IPv4 addresses
+ * @dns4_n:	Entries in @dns4
+ * @dns6:	-D IPv6 addresses
+ * @dns6_n:	Entries in @dns6
+ * @dns_given:	-D given (addresses or "none")
+ * @search_given: -S given (names or "none")
+ * @search_n:	Entries in c->dns_search from -S
+ * @dhcp_dns:	--dhcp-dns or --no-dhcp-dns given
+ * @dhcp_search: --dhcp-search or --no-dhcp-search given
+ * @userns:	--userns argument, NULL if not given
+ * @runas:	--runas argument, NULL if not given
+ * @tcp_in_set:	-t given
+ * @udp_in_set:	-u given
+ * @tcp_out_set: -T given
+ * @udp_out_set: -U given
+ */
+struct conf_opts {
+	int a4_set, a6_set, gw4_set, gw6_set;
+	int prefix4;
+	int mac_set;
+	int v4_only, v6_only;
+	const char *ifname;
+	struct in_addr dns4[MAXNS];
+	int dns4_n;
+	struct in6_addr dns6[MAXNS];
+	int dns6_n;
+	int dns_given, search_given, search_n;
+	int dhcp_dns, dhcp_search;
+	const char *userns;
+	const char *runas;
+	int tcp_in_set, udp_in_set, tcp_out_set, udp_out_set;
+};
+
+static char conf_resolv_buf[RESOLV_BUF_SIZE];
+
+/**
+ * usage() - Print help for both modes to standard output, exit
+ * @name:	Program name, as invoked
+ * @status:	Exit status
+ */
+static void usage(const char *name, int status)
+{
+	char nsrun[PATH_MAX];
+
+	snprintf(nsrun, sizeof(nsrun), "/run/user/%u/netns",
+		 (unsigned int)geteuid());
+
+	printf("Usage: %s [OPTION]...\n", name);
+	printf("       pasta [OPTION]... [PID|PATH|NAME]\n");
+	printf("       pasta [OPTION]... [--] [COMMAND [ARG]...]\n\n");
+
+	printf(
+"Options for both passt and pasta:\n"
+"  -d, --debug             Be verbose, don't run in background\n"
+"      --trace             Be extra verbose, show single packets,\n"
+"                          implies --debug\n"
+"  -q, --quiet             Don't print informational messages\n"
+"  -f, --foreground        Don't run in background\n"
+"  -e, --stderr            Log to standard error too\n"
+"  -l, --log-file PATH     Log (only) to given file\n"
+"      --log-size SIZE     Maximum size of log file, bytes, or with\n"
+"                          k, M, G suffix; default: 1M\n"
+"      --runas UID|UID:GID|LOGIN|LOGIN:GROUP\n"
+"                          Run as given user and group if started as root\n"
+"                          default: user \"nobody\"\n"
+"  -h, --help              Display this help message and exit\n"
+"      --version           Show version and exit\n"
+"  -p, --pcap FILE         Capture tap-facing traffic to pcap FILE\n"
+"  -P, --pid FILE          Write own PID to FILE\n"
+"  -m, --mtu MTU           Assign MTU via DHCP and NDP, 68..65520,\n"
+"                          0: don't send it; default: 65520\n"
+"  -a, --address ADDR      Assign IPv4 or IPv6 ADDR, up to once each\n"
+"                          default: address of the outbound interface\n"
+"  -n, --netmask MASK      Assign IPv4 MASK, dot-decimal or bits\n"
+"                          default: netmask of the matching host address\n"
+"  -M, --mac-addr ADDR     Use source MAC address ADDR\n"
+"                          default: MAC address of the outbound interface\n"
+"  -g, --gateway ADDR      Assign IPv4 or IPv6 gateway ADDR, up to once\n"
+"                          each; default: gateway of the default route\n"
+"  -i, --interface NAME    Interface for addresses and routes\n"
+"                          default: interfaces with first default routes\n"
+"  -D, --dns ADDR          Use IPv4 or IPv6 ADDR as DNS resolver, can be\n"
+"                          given multiple times; 'none': no resolvers\n"
+"                          default: nameservers from " RESOLV_CONF "\n"
+"      --dns-forward ADDR  Forward DNS queries sent to ADDR to the first\n"
+"                          resolver, up to once per IP version\n"
+"  -S, --search LIST       Space-separated list of search domains\n"
+"                          'none': no search list\n"
+"                          default: search list from " RESOLV_CONF "\n"
+"      --no-dhcp-dns       (passt only) Don't send resolvers via\n"
+"                          DHCP, DHCPv6 and NDP\n"
+"      --dhcp-dns          (pasta only) Send resolvers via DHCP, DHCPv6\n"
+"                          and NDP\n"
+"      --no-dhcp-search    (passt only) Don't send the search list\n"
+"      --dhcp-search       (pasta only) Send the search list\n"
+	);
+	printf(
+"      --no-tcp            Disable TCP protocol handler\n"
+"      --no-udp            Disable UDP protocol handler\n"
+"      --no-icmp           Disable ICMP/ICMPv6 echo handler\n"
+"      --no-dhcp           Disable DHCP server\n"
+"      --no-ndp            Disable NDP responses\n"
+"      --no-dhcpv6         Disable DHCPv6 server\n"
+"      --no-ra             Disable router advertisements\n"
+"      --no-map-gw         Don't map gateway address to the host\n"
+"  -4, --ipv4-only         Enable IPv4 operation only\n"
+"  -6, --ipv6-only         Enable IPv6 operation only\n"
+"  -t, --tcp-ports SPEC    TCP port forwarding to guest or namespace\n"
+"  -u, --udp-ports SPEC    UDP port forwarding to guest or namespace\n"
+"                          can be given multiple times; SPEC can be:\n"
+"                            none: don't forward any ports\n"
+"                            all: (passt only) all non-ephemeral ports\n"
+"                            auto: (pasta only) ports bound in namespace\n"
+"                            [ADDR/]PORT[-LAST][:TARGET[-TLAST]],...\n"
+"                              with ~PORT[-LAST] to exclude ports; only\n"
+"                              exclusions: forward all other ports\n"
+"                          UDP follows TCP ports (without translation)\n"
+"                          unless given; default: passt none, pasta auto\n"
+	);
+	printf(
+"\n"
+"passt only:\n"
+"  -1, --one-off           Quit after handling one single client\n"
+"  -s, --socket PATH       UNIX domain socket path\n"
+"                          default: probe free path starting from\n"
+"                          /tmp/passt_1.socket\n"
+"\n"
+"pasta only:\n"
+"  -I, --ns-ifname NAME    Name of tap interface in namespace\n"
+"                          default: same as outbound interface, or tap0\n"
+"  -T, --tcp-ns SPEC       TCP port forwarding from namespace to init\n"
+"  -U, --udp-ns SPEC       UDP port forwarding from namespace to init\n"
+"                          SPEC as for -t, -u; default: auto\n"
+"      --userns PATH|NAME  Target user namespace to join\n"
+"      --netns-only        Join or create only a network namespace\n"
+"      --no-netns-quit     Don't quit if the namespace file goes away\n"
+"      --nsrun-dir PATH    Directory for nsfs mountpoints\n"
+"                          default: %s\n"
+"      --config-net        Configure addresses, routes, tap in namespace\n"
+"      --ns-mac-addr ADDR  Set MAC address ADDR on tap in namespace\n"
+"\n"
+"pasta targets: PID of a process whose namespaces to join, PATH of a\n"
+"network namespace file, NAME of one under --nsrun-dir, or a COMMAND to\n"
+"run in a new namespace (default: $SHELL or /bin/sh).\n",
+	nsrun);
+
+	exit(status);
+}
+
+/**
+ * conf_mode_only() - Reject an option of the other mode
+ * @c:		Execution context
+ * @mode:	Mode the option belongs to
+ * @opt:	Option name, for the message
+ */
+static void conf_mode_only(const struct ctx *c, enum passt_modes mode,
+			   const char *opt)
+{
+	if (c->mode == mode)
+		return;
+
+	die("%s is for %s mode only", opt,
+	    mode == MODE_PASST ? "passt" : "pasta");
+}
+
+/**
+ * conf_path() - Copy a file path option, made absolute, into @dst
+ * @dst:	Destination, PATH_MAX bytes
+ * @arg:	Option argument
+ * @opt:	Option name, for messages
+ *
+ * Relative paths are resolved now, against the current directory: by the
+ * time the file is opened, we might have changed directory.
+ */
+static void conf_path(char *dst, const char *arg, const char *opt)
+{
+	char cwd[PATH_MAX];
+	int n;
+
+	if (!*arg)
+		die("Empty path for %s", opt);
+
+	if (*arg == '/') {
+		n = snprintf(dst, PATH_MAX, "%s", arg);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			die("Can't resolve relative path for %s: %s", opt,
+			    strerror(errno));
+		n = snprintf(dst, PATH_MAX, "%s/%s", cwd, arg);
+	}
+
+	if (n < 0 || n >= PATH_MAX)
+		die("Path too long for %s: %.64s...", opt, arg);
+}
+
+/**
+ * conf_log_size() - Parse --log-size: bytes, or with k, M, G suffix
+ * @arg:	Option argument
+ *
+ * Return: size in bytes
+ */
+static size_t conf_log_size(const char *arg)
+{
+	char num[32];
+	unsigned long v, mult = 1;
+	size_t len = strlen(arg);
+
+	if (len && len < sizeof(num)) {
+		memcpy(num, arg, len + 1);
+		switch (num[len - 1]) {
+		case 'k': case 'K':
+			mult = 1024;
+			break;
+		case 'm': case 'M':
+			mult = 1024 * 1024;
+			break;
+		case 'g': case 'G':
+			mult = 1024 * 1024 * 1024;
+			break;
+		}
+		if (mult > 1)
+			num[len - 1] = '\0';
+
+		if (!str_to_uint(num, LOG_SIZE_MAX, &v) &&
+		    v <= LOG_SIZE_MAX / mult &&
+		    v * mult >= LOGFILE_SIZE_MIN)
+			return v * mult;
+	}
+
+	die("Invalid size for --log-size: %.32s (must be %lu..%lu bytes)",
+	    arg, LOGFILE_SIZE_MIN, LOG_SIZE_MAX);
+}
+
+/**
+ * conf_id() - Parse a numeric ID, or look up a user or group name
+ * @s:		ID or name
+ * @group:	Look up a group, not a user
+ * @id:	Result
+ * @gid:	For a user: its primary group, if known, else unchanged
+ *
+ * Return: 0 on success, -1 if no such user or group
+ */
+static int conf_id(const char *s, int group, unsigned int *id,
+		   unsigned int *gid)
+{
+	unsigned long v;
+
+	if (!str_to_uint(s, (unsigned int)-2, &v)) {
+		const struct passwd *pw;
+
+		*id = (unsigned int)v;
+		if (!group && (pw = getpwuid((uid_t)v)))
+			*gid = pw->pw_gid;
+		else if (!group)
+			*gid = (unsigned int)v;
+		return 0;
+	}
+
+	if (group) {
+		const struct group *gr = getgrnam(s);
+
+		if (!gr)
+			return -1;
+		*id = gr->gr_gid;
+	} else {
+		const struct passwd *pw = getpwnam(s);
+
+		if (!pw)
+			return -1;
+		*id = pw->pw_uid;
+		*gid = pw->pw_gid;
+	}
+
+	return 0;
+}
+
+/**
+ * conf_runas() - Set UID and GID from --runas, or the default
+ * @c:		Execution context
+ * @arg:	--runas argument, NULL if not given
+ *
+ * Default, if started as root: user "nobody" (65534 if not in the user
+ * database), else our own IDs, so that nothing changes.
+ */
+static void conf_runas(struct ctx *c, const char *arg)
+{
+	char user[RUNAS_NAME_MAX], *group;
+	unsigned int uid, gid = 0, g;
+
+	if (!arg) {
+		if (geteuid() != 0) {
+			c->uid = geteuid();
+			c->gid = getegid();
+			return;
+		}
+
+		if (conf_id("nobody", 0, &uid, &gid)) {
+			uid = 65534;
+			gid = 65534;
+		}
+		c->uid = uid;
+		c->gid = gid;
+		return;
+	}
+
+	if (!*arg || strlen(arg) >= sizeof(user))
+		die("Invalid user for --runas: %.64s", arg);
+	strcpy(user, arg);
+
+	group = strchr(user, ':');
+	if (group)
+		*group++ = '\0';
+
+	if (!*user || conf_id(user, 0, &uid, &gid))
+		die("Invalid user for --runas: %s (no such user)", user);
+
+	if (group) {
+		if (!*group || conf_id(group, 1, &g, &g))
+			die("Invalid group for --runas: %s (no such group)",
+			    group);
+		gid = g;
+	}
+
+	c->uid = uid;
+	c->gid = gid;
+}
+
+/**
+ * conf_mac() - Parse a unicast MAC address option
+ * @arg:	Option argument
+ * @mac:	Result
+ * @opt:	Option name, for messages
+ */
+static void conf_mac(const char *arg, unsigned char mac[6], const char *opt)
+{
+	if (strlen(arg) != MAC_STR_LEN - 1 || parse_mac(arg, mac) ||
+	    !isxdigit((unsigned char)arg[0]))
+		die("Invalid MAC address for %s: %.32s "
+		    "(expected xx:xx:xx:xx:xx:xx)", opt, arg);
+
+	/* IEEE 802-2014 8.2: I/G bit set means group (multicast) address */
+	if (mac_is_zero(mac) || (mac[0] & 1))
+		die("Invalid MAC address for %s: %s (must be unicast, "
+		    "not zero)", opt, arg);
+}
+
+/**
+ * conf_netmask() - Parse -n: dotted-decimal mask or prefix length
+ * @arg:	Option argument
+ *
+ * Return: prefix length, 1..32
+ */
+static int conf_netmask(const char *arg)
+{
+	struct in_addr a;
+	unsigned long v;
+	uint32_t m;
+	int len = 0;
+
+	if (!str_to_uint(arg, 32, &v) && v)
+		return (int)v;
+
+	if (inet_pton(AF_INET, arg, &a) == 1) {
+		m = ntohl(a.s_addr);
+		while (m & 0x80000000U) {
+			m <<= 1;
+			len++;
+		}
+		if (len && !m)
+			return len;
+	}
+
+	die("Invalid netmask for -n/--netmask: %.32s (must be 1..32 or a "
+	    "dotted-decimal mask of contiguous bits)", arg);
+}
+
+/**
+ * conf_prefix_by_class() - IPv4 prefix length from the address class
+ * @a:		Address
+ *
+ * RFC 4632 3.1 refers to the classful split of RFC 791 2.3: A is /8,
+ * B is /16, C is /24.
+ *
+ * Return: prefix length
+ */
+static int conf_prefix_by_class(struct in_addr a)
+{
+	uint32_t h = ntohl(a.s_addr);
+
+	if (!(h & 0x80000000U))
+		return 8;
+	if ((h & 0xc0000000U) == 0x80000000U)
+		return 16;
+	return 24;
+}
+
+/**
+ * conf_addr() - Handle -a: IPv4 or IPv6 address to assign
+ * @c:		Execution context
+ * @o:		Command line state
+ * @arg:	Option argument
+ */
+static void conf_addr(struct ctx *c, struct conf_opts *o, const char *arg)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, arg, &a4) == 1) {
+		if (o->a4_set)
+			die("IPv4 address given twice with -a/--address");
+		if (IN4_IS_ADDR_UNSPECIFIED(&a4) ||
+		    IN4_IS_ADDR_BROADCAST(&a4) ||
+		    IN4_IS_ADDR_MULTICAST(&a4) || IN4_IS_ADDR_LOOPBACK(&a4))
+			die("Invalid address for -a/--address: %s (must be "
+			    "a unicast, non-loopback address)", arg);
+		c->ip4.addr = a4;
+		o->a4_set = 1;
+		return;
+	}
+
+	if (inet_pton(AF_INET6, arg, &a6) == 1) {
+		if (o->a6_set)
+			die("IPv6 address given twice with -a/--address");
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6) ||
+		    IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_MULTICAST(&a6) ||
+		    IN6_IS_ADDR_LINKLOCAL(&a6) || IN6_IS_ADDR_V4MAPPED(&a6))
+			die("Invalid address for -a/--address: %s (must be "
+			    "a global unicast address)", arg);
+		c->ip6.addr = a6;
+		o->a6_set = 1;
+		return;
+	}
+
+	die("Invalid address for -a/--address: %.64s (not an IPv4 or IPv6 "
+	    "address)", arg);
+}
+
+/**
+ * conf_gw() - Handle -g: IPv4 or IPv6 gateway
+ * @c:		Execution context
+ * @o:		Command line state
+ * @arg:	Option argument
+ */
+static void conf_gw(struct ctx *c, struct conf_opts *o, const char *arg)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, arg, &a4) == 1) {
+		if (o->gw4_set)
+			die("IPv4 gateway given twice with -g/--gateway");
+		if (IN4_IS_ADDR_UNSPECIFIED(&a4) ||
+		    IN4_IS_ADDR_BROADCAST(&a4) ||
+		    IN4_IS_ADDR_MULTICAST(&a4) || IN4_IS_ADDR_LOOPBACK(&a4))
+			die("Invalid gateway for -g/--gateway: %s (must be "
+			    "a unicast, non-loopback address)", arg);
+		c->ip4.gw = a4;
+		o->gw4_set = 1;
+		return;
+	}
+
+	if (inet_pton(AF_INET6, arg, &a6) == 1) {
+		if (o->gw6_set)
+			die("IPv6 gateway given twice with -g/--gateway");
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6) ||
+		    IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_MULTICAST(&a6) ||
+		    IN6_IS_ADDR_V4MAPPED(&a6))
+			die("Invalid gateway for -g/--gateway: %s (must be "
+			    "a unicast, non-loopback address)", arg);
+		c->ip6.gw = a6;
+		o->gw6_set = 1;
+		return;
+	}
+
+	die("Invalid gateway for -g/--gateway: %.64s (not an IPv4 or IPv6 "
+	    "address)", arg);
+}
+
+/**
+ * conf_dns_opt() - Handle -D: resolver address, or "none"
+ * @c:		Execution context
+ * @o:		Command line state
+ * @arg:	Option argument
+ */
+static void conf_dns_opt(struct ctx *c, struct conf_opts *o, const char *arg)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (!strcmp(arg, "none")) {
+		if (o->dns4_n || o->dns6_n)
+			die("-D/--dns none can't be combined with addresses");
+		c->no_dns = 1;
+		o->dns_given = 1;
+		return;
+	}
+
+	if (c->no_dns)
+		die("-D/--dns %.64s can't be combined with -D none", arg);
+
+	if (inet_pton(AF_INET, arg, &a4) == 1) {
+		if (IN4_IS_ADDR_UNSPECIFIED(&a4) ||
+		    IN4_IS_ADDR_BROADCAST(&a4) || IN4_IS_ADDR_MULTICAST(&a4))
+			die("Invalid address for -D/--dns: %s", arg);
+		if (o->dns4_n >= MAXNS)
+			die("Too many IPv4 addresses for -D/--dns: %s "
+			    "(at most %i)", arg, MAXNS);
+		o->dns4[o->dns4_n++] = a4;
+	} else if (inet_pton(AF_INET6, arg, &a6) == 1) {
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6) ||
+		    IN6_IS_ADDR_MULTICAST(&a6))
+			die("Invalid address for -D/--dns: %s", arg);
+		if (o->dns6_n >= MAXNS)
+			die("Too many IPv6 addresses for -D/--dns: %s "
+			    "(at most %i)", arg, MAXNS);
+		o->dns6[o->dns6_n++] = a6;
+	} else {
+		die("Invalid address for -D/--dns: %.64s (not an IPv4 or "
+		    "IPv6 address)", arg);
+	}
+
+	o->dns_given = 1;
+}
+
+/**
+ * conf_dns_forward() - Handle --dns-forward: address to map to resolver
+ * @c:		Execution context
+ * @arg:	Option argument
+ */
+static void conf_dns_forward(struct ctx *c, const char *arg)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, arg, &a4) == 1) {
+		if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match))
+			die("IPv4 address given twice with --dns-forward");
+		if (IN4_IS_ADDR_UNSPECIFIED(&a4) ||
+		    IN4_IS_ADDR_BROADCAST(&a4) || IN4_IS_ADDR_MULTICAST(&a4))
+			die("Invalid address for --dns-forward: %s", arg);
+		c->ip4.dns_match = a4;
+	} else if (inet_pton(AF_INET6, arg, &a6) == 1) {
+		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match))
+			die("IPv6 address given twice with --dns-forward");
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6) ||
+		    IN6_IS_ADDR_MULTICAST(&a6))
+			die("Invalid address for --dns-forward: %s", arg);
+		c->ip6.dns_match = a6;
+	} else {
+		die("Invalid address for --dns-forward: %.64s (not an IPv4 "
+		    "or IPv6 address)", arg);
+	}
+}
+
+/**
+ * conf_dns_name_ok() - Check a search domain: RFC 1035 2.3.4 sizes
+ * @s:		Name, possibly with a trailing dot
+ * @len:	Its length
+ *
+ * Labels are 1..63 characters of letters, digits, '-' and '_' (the latter
+ * is common in practice), the whole name at most 253 characters.
+ *
+ * Return: 1 if usable, 0 if not
+ */
+static int conf_dns_name_ok(const char *s, size_t len)
+{
+	size_t i, label = 0;
+
+	if (len && s[len - 1] == '.')
+		len--;
+
+	if (!len || len > DNS_NAME_LEN_MAX)
+		return 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '.') {
+			if (!label)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' &&
+		    s[i] != '_')
+			return 0;
+		if (++label > DNS_LABEL_MAX)
+			return 0;
+	}
+
+	return 1;
+}
+
+/**
+ * conf_search_add() - Append a domain to the search list, if it fits
+ * @c:		Execution context
+ * @s:		Name, not NUL-terminated
+ * @len:	Its length
+ *
+ * Return: 0 if added, -1 if the list is full, -2 if the name is invalid
+ */
+static int conf_search_add(struct ctx *c, const char *s, size_t len)
+{
+	int i;
+
+	if (!conf_dns_name_ok(s, len))
+		return -2;
+
+	for (i = 0; i < MAXDNSRCH; i++) {
+		if (!c->dns_search[i].n[0])
+			break;
+	}
+	if (i >= MAXDNSRCH)
+		return -1;
+
+	memcpy(c->dns_search[i].n, s, len);
+	c->dns_search[i].n[len] = '\0';
+	c->dns_search[i + 1].n[0] = '\0';
+	return 0;
+}
+
+/**
+ * conf_search_opt() - Handle -S: space-separated search list, or "none"
+ * @c:		Execution context
+ * @o:		Command line state
+ * @arg:	Option argument
+ */
+static void conf_search_opt(struct ctx *c, struct conf_opts *o,
+			    const char *arg)
+{
+	const char *p = arg;
+
+	if (!strcmp(arg, "none")) {
+		if (o->search_n)
+			die("-S/--search none can't be combined with names");
+		c->no_dns_search = 1;
+		o->search_given = 1;
+		return;
+	}
+
+	if (c->no_dns_search)
+		die("-S/--search can't be combined with -S none");
+
+	while (*p) {
+		size_t len;
+		int ret;
+
+		if (*p == ' ' || *p == '\t') {
+			p++;
+			continue;
+		}
+
+		len = strcspn(p, " \t");
+		ret = conf_search_add(c, p, len);
+		if (ret == -1)
+			die("Too many domains for -S/--search (at most %i)",
+			    MAXDNSRCH);
+		if (ret == -2)
+			die("Invalid domain for -S/--search: %.*s", 
+			    (int)MIN(len, 64), p);
+		o->search_n++;
+		p += len;
+	}
+
+	if (!o->search_n)
+		die("Empty list for -S/--search (use 'none' to disable)");
+
+	o->search_given = 1;
+}
+
+/**
+ * conf_ifname_ok() - Check an interface name for -I
+ * @s:		Name
+ *
+ * Return: 1 if usable as a Linux interface name, 0 if not
+ */
+static int conf_ifname_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return 0;
+
+	for (; *s; s++) {
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
+		    !isprint((unsigned char)*s))
+			return 0;
+	}
+
+	return 1;
+}
+
+/**
+ * conf_fwd() - Parse one -t/-u/-T/-U option
+ * @c:		Execution context
+ * @fwd:	Table for this option
+ * @arg:	Specification
+ * @opt:	Option name, for messages
+ */
+static void conf_fwd(const struct ctx *c, struct fwd_ports *fwd,
+		     const char *arg, const char *opt)
+{
+	char err[FWD_ERR_LEN];
+
+	if (fwd_parse(fwd, arg, c->mode == MODE_PASTA, err, sizeof(err)))
+		die("Invalid port specification for %s '%.64s': %s", opt, arg,
+		    err);
+}
+
+/**
+ * conf_fwd_follow() - UDP follows TCP ports unless given (man page, -u)
+ * @udp:	UDP table, not given on the command line
+ * @tcp:	TCP table
+ *
+ * Ports are copied without translation, with their bind addresses.
+ */
+static void conf_fwd_follow(struct fwd_ports *udp, const struct fwd_ports *tcp)
+{
+	unsigned int port;
+
+	udp->mode = tcp->mode;
+	memcpy(udp->map, tcp->map, sizeof(udp->map));
+	memset(udp->delta, 0, sizeof(udp->delta));
+	memcpy(udp->addr_idx, tcp->addr_idx, sizeof(udp->addr_idx));
+	memcpy(udp->addr, tcp->addr, sizeof(udp->addr));
+	udp->addr_count = tcp->addr_count;
+
+	for (port = 0; port < NUM_PORTS; port++) {
+		if (!fwd_port_is_set(udp, port))
+			udp->addr_idx[port] = 0;
+	}
+}
+
+/**
+ * conf_fwd_defaults() - Apply defaults to the port forwarding tables
+ * @c:		Execution context
+ * @o:		Command line state
+ */
+static void conf_fwd_defaults(struct ctx *c, const struct conf_opts *o)
+{
+	enum fwd_mode def = c->mode == MODE_PASTA ? FWD_AUTO : FWD_NONE;
+
+	if (!o->udp_in_set && (c->tcp_fwd_in.mode == FWD_SPEC ||
+			       c->tcp_fwd_in.mode == FWD_ALL))
+		conf_fwd_follow(&c->udp_fwd_in, &c->tcp_fwd_in);
+
+	if (!o->udp_out_set && c->tcp_fwd_out.mode == FWD_SPEC)
+		conf_fwd_follow(&c->udp_fwd_out, &c->tcp_fwd_out);
+
+	if (c->tcp_fwd_in.mode == FWD_UNSET)
+		c->tcp_fwd_in.mode = def;
+	if (c->udp_fwd_in.mode == FWD_UNSET)
+		c->udp_fwd_in.mode = def;
+	if (c->tcp_fwd_out.mode == FWD_UNSET)
+		c->tcp_fwd_out.mode = def;
+	if (c->udp_fwd_out.mode == FWD_UNSET)
+		c->udp_fwd_out.mode = def;
+}
+
+/**
+ * conf_ip4() - Host-derived IPv4 configuration, command line values win
+ * @c:		Execution context
+ * @o:		Command line state
+ * @ifname:	-i, or NULL
+ */
+static void conf_ip4(struct ctx *c, const struct conf_opts *o,
+		     const char *ifname)
+{
+	struct in_addr host = { 0 };
+	int host_prefix = 0;
+
+	c->ifi4 = ifname ? if_nametoindex(ifname) :
+			   nl_get_ext_if(nl_sock, AF_INET);
+	if (!c->ifi4) {
+		info("No interface with an IPv4 default route, IPv4 disabled");
+		return;
+	}
+
+	if (nl_addr_get(nl_sock, c->ifi4, AF_INET, &host, &host_prefix,
+			NULL))
+		host.s_addr = htonl(INADDR_ANY);
+
+	if (!o->a4_set) {
+		c->ip4.addr = host;
+		c->ip4.prefix_len = host_prefix;
+	} else if (IN4_ARE_ADDR_EQUAL(&c->ip4.addr, &host)) {
+		c->ip4.prefix_len = host_prefix;
+	} else {
+		c->ip4.prefix_len = 0;
+	}
+
+	if (o->prefix4)
+		c->ip4.prefix_len = o->prefix4;
+	else if (!c->ip4.prefix_len || c->ip4.prefix_len > 32)
+		c->ip4.prefix_len = conf_prefix_by_class(c->ip4.addr);
+
+	if (!o->gw4_set &&
+	    nl_route_get_def(nl_sock, c->ifi4, AF_INET, &c->ip4.gw))
+		c->ip4.gw.s_addr = htonl(INADDR_ANY);
+
+	if (!if_indextoname(c->ifi4, c->ip4.ifname_out))
+		c->ip4.ifname_out[0] = '\0';
+
+	if (IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr) ||
+	    IN4_IS_ADDR_UNSPECIFIED(&c->ip4.gw)) {
+		info("No IPv4 %s on interface %s, IPv4 disabled",
+		     IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr) ?
+		     "address" : "default gateway", c->ip4.ifname_out);
+		c->ip4.ifname_out[0] = '\0';
+		c->ifi4 = 0;
+		return;
+	}
+
+	c->ip4.addr_seen = c->ip4.addr;
+}
+
+/**
+ * conf_ip6() - Host-derived IPv6 configuration, command line values win
+ * @c:		Execution context
+ * @o:		Command line state
+ * @ifname:	-i, or NULL
+ */
+static void conf_ip6(struct ctx *c, const struct conf_opts *o,
+		     const char *ifname)
+{
+	struct in6_addr host = IN6ADDR_ANY_INIT;
+	int host_prefix = 0;
+
+	c->ifi6 = ifname ? if_nametoindex(ifname) :
+			   nl_get_ext_if(nl_sock, AF_INET6);
+	if (!c->ifi6) {
+		info("No interface with an IPv6 default route, IPv6 disabled");
+		return;
+	}
+
+	if (nl_addr_get(nl_sock, c->ifi6, AF_INET6, &host, &host_prefix,
+			&c->ip6.addr_ll))
+		host = in6addr_any;
+
+	if (!o->a6_set) {
+		c->ip6.addr = host;
+		c->ip6.prefix_len = host_prefix;
+	} else if (IN6_ARE_ADDR_EQUAL(&c->ip6.addr, &host)) {
+		c->ip6.prefix_len = host_prefix;
+	} else {
+		c->ip6.prefix_len = 0;
+	}
+
+	/* RFC 4291 2.5.4: global unicast prefixes are /64 in practice */
+	if (c->ip6.prefix_len <= 0 || c->ip6.prefix_len > 128)
+		c->ip6.prefix_len = 64;
+
+	if (!o->gw6_set &&
+	    nl_route_get_def(nl_sock, c->ifi6, AF_INET6, &c->ip6.gw))
+		c->ip6.gw = in6addr_any;
+
+	if (!if_indextoname(c->ifi6, c->ip6.ifname_out))
+		c->ip6.ifname_out[0] = '\0';
+
+	if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&c->ip6.gw)) {
+		info("No IPv6 %s on interface %s, IPv6 disabled",
+		     IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) ?
+		     "global address" : "default gateway", c->ip6.ifname_out);
+		c->ip6.ifname_out[0] = '\0';
+		c->ip6.addr_ll = in6addr_any;
+		c->ifi6 = 0;
+		return;
+	}
+
+	c->ip6.addr_seen = c->ip6.addr;
+}
+
+/**
+ * conf_addr_ll_from_mac() - Link-local address with EUI-64 from @mac
+ * @a:		Result
+ * @mac:	MAC address
+ *
+ * RFC 4291 2.5.1 and appendix A: the identifier is the MAC with ff:fe in
+ * the middle and the universal/local bit inverted, after fe80::/64
+ * (RFC 4291 2.5.6).
+ */
+static void conf_addr_ll_from_mac(struct in6_addr *a,
+				  const unsigned char mac[6])
+{
+	memset(a, 0, sizeof(*a));
+	a->s6_addr[0] = 0xfe;
+	a->s6_addr[1] = 0x80;
+	a->s6_addr[8] = mac[0] ^ 0x02;
+	a->s6_addr[9] = mac[1];
+	a->s6_addr[10] = mac[2];
+	a->s6_addr[11] = 0xff;
+	a->s6_addr[12] = 0xfe;
+	a->s6_addr[13] = mac[3];
+	a->s6_addr[14] = mac[4];
+	a->s6_addr[15] = mac[5];
+}
+
+/**
+ * conf_resolv_read() - Read /etc/resolv.conf whole into conf_resolv_buf
+ *
+ * Return: bytes read, 0 if missing or empty
+ */
+static size_t conf_resolv_read(void)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(RESOLV_CONF, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		debug("Can't open %s: %s", RESOLV_CONF, strerror(errno));
+		return 0;
+	}
+
+	while (len < sizeof(conf_resolv_buf) - 1) {
+		n = read(fd, conf_resolv_buf + len,
+			 sizeof(conf_resolv_buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+
+	conf_resolv_buf[len] = '\0';
+	return len;
+}
+
+/**
+ * conf_resolv_ns() - Parse one nameserver token, add it to the lists
+ * @tok:	Address, possibly with %zone, not NUL-terminated
+ * @len:	Its length
+ * @r4:		IPv4 resolvers
+ * @n4:		Entries in @r4
+ * @r6:		IPv6 resolvers
+ * @n6:		Entries in @r6
+ */
+static void conf_resolv_ns(const char *tok, size_t len,
+			   struct in_addr *r4, int *n4,
+			   struct in6_addr *r6, int *n6)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *zone;
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	zone = memchr(tok, '%', len);
+	if (zone)
+		len = (size_t)(zone - tok);
+	if (!len || len >= sizeof(buf))
+		return;
+
+	memcpy(buf, tok, len);
+	buf[len] = '\0';
+
+	if (inet_pton(AF_INET, buf, &a4) == 1) {
+		if (*n4 < MAXNS && !IN4_IS_ADDR_UNSPECIFIED(&a4))
+			r4[(*n4)++] = a4;
+	} else if (inet_pton(AF_INET6, buf, &a6) == 1) {
+		/* A link-local resolver is only reachable on the host's link:
+		 * not from the guest, and not without a scope from our sockets
+		 */
+		if (*n6 < MAXNS && !IN6_IS_ADDR_UNSPECIFIED(&a6) &&
+		    !IN6_IS_ADDR_LINKLOCAL(&a6))
+			r6[(*n6)++] = a6;
+	}
+}
+
+/**
+ * conf_resolv() - Resolvers and search list from /etc/resolv.conf
+ * @c:		Execution context
+ * @r4:		IPv4 resolvers, MAXNS entries
+ * @n4:		Entries found
+ * @r6:		IPv6 resolvers, MAXNS entries
+ * @n6:		Entries found
+ * @search:	Fill the search list too
+ *
+ * resolv.conf(5): "keyword value...", comments start with '#' or ';'.
+ * "search" and "domain" override each other: the last one wins.
+ */
+static void conf_resolv(struct ctx *c, struct in_addr *r4, int *n4,
+			struct in6_addr *r6, int *n6, int search)
+{
+	size_t len = conf_resolv_read();
+	const char *p = conf_resolv_buf, *end = conf_resolv_buf + len;
+	static const char ws[] = " \t\r";
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *line = p, *kw;
+		size_t kwlen, toklen;
+
+		if (!eol)
+			eol = end;
+		p = eol + 1;
+
+		/* Tokens never reach past @eol: NULs are line ends too */
+		line += strspn(line, ws);
+		if (line >= eol || *line == '#' || *line == ';' || !*line)
+			continue;
+
+		kw = line;
+		kwlen = MIN(strcspn(kw, " \t\r\n"), (size_t)(eol - kw));
+		line = kw + kwlen;
+
+		if (kwlen == 10 && !memcmp(kw, "nameserver", 10)) {
+			line += strspn(line, ws);
+			if (line >= eol)
+				continue;
+			toklen = MIN(strcspn(line, " \t\r\n"),
+				     (size_t)(eol - line));
+			conf_resolv_ns(line, toklen, r4, n4, r6, n6);
+		} else if (search &&
+			   ((kwlen == 6 && !memcmp(kw, "search", 6)) ||
+			    (kwlen == 6 && !memcmp(kw, "domain", 6)))) {
+			int single = kw[0] == 'd', cleared = 0;
+
+			for (;;) {
+				line += strspn(line, ws);
+				if (line >= eol || !*line)
+					break;
+				toklen = MIN(strcspn(line, " \t\r\n"),
+					     (size_t)(eol - line));
+
+				/* Replace the list on the first usable name */
+				if (!cleared &&
+				    conf_dns_name_ok(line, toklen)) {
+					c->dns_search[0].n[0] = '\0';
+					cleared = 1;
+				}
+				if (cleared &&
+				    conf_search_add(c, line, toklen) == -1)
+					break;
+				line += toklen;
+				if (single)
+					break;
+			}
+		}
+	}
+}
+
+/**
+ * conf_dns() - Fill resolvers and search list, and DNS forwarding
+ * @c:		Execution context
+ * @o:		Command line state
+ *
+ * Resolvers come from -D, else from resolv.conf. The first one of each IP
+ * version is where --dns-forward sends queries (dns_host). With
+ * --dns-forward and resolv.conf, the guest is given the forwarding address
+ * first, and loopback resolvers (useless as such to the guest, reachable
+ * through the mapping) are left out.
+ */
+static void conf_dns(struct ctx *c, const struct conf_opts *o)
+{
+	int search = !o->search_given && !c->no_dns_search;
+	int n4 = 0, n6 = 0, i, j;
+	struct in6_addr r6[MAXNS];
+	struct in_addr r4[MAXNS];
+
+	/* Reads resolvers even with -D, but only uses them without */
+	if (!o->dns_given || search)
+		conf_resolv(c, r4, &n4, r6, &n6, search);
+
+	if (o->dns_given) {
+		n4 = o->dns4_n;
+		n6 = o->dns6_n;
+		memcpy(r4, o->dns4, sizeof(r4));
+		memcpy(r6, o->dns6, sizeof(r6));
+	}
+
+	if (c->no_dns_search)
+		c->dns_search[0].n[0] = '\0';
+
+	if (!c->ifi4)
+		n4 = 0;
+	if (!c->ifi6)
+		n6 = 0;
+
+	/* IPv4 */
+	if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match)) {
+		if (n4) {
+			c->ip4.dns_host = r4[0];
+		} else {
+			if (c->ifi4)
+				warn("--dns-forward: no IPv4 resolver to "
+				     "forward to, ignored");
+			c->ip4.dns_match.s_addr = htonl(INADDR_ANY);
+		}
+	}
+
+	j = 0;
+	if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match) && !o->dns_given)
+		c->ip4.dns[j++] = c->ip4.dns_match;
+	for (i = 0; i < n4 && j < MAXNS; i++) {
+		if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match) &&
+		    !o->dns_given && IN4_IS_ADDR_LOOPBACK(&r4[i]))
+			continue;
+		c->ip4.dns[j++] = r4[i];
+	}
+	c->ip4.dns[j].s_addr = htonl(INADDR_ANY);
+
+	/* IPv6 */
+	if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match)) {
+		if (n6) {
+			c->ip6.dns_host = r6[0];
+		} else {
+			if (c->ifi6)
+				warn("--dns-forward: no IPv6 resolver to "
+				     "forward to, ignored");
+			c->ip6.dns_match = in6addr_any;
+		}
+	}
+
+	j = 0;
+	if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match) && !o->dns_given)
+		c->ip6.dns[j++] = c->ip6.dns_match;
+	for (i = 0; i < n6 && j < MAXNS; i++) {
+		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match) &&
+		    !o->dns_given && IN6_IS_ADDR_LOOPBACK(&r6[i]))
+			continue;
+		c->ip6.dns[j++] = r6[i];
+	}
+	c->ip6.dns[j] = in6addr_any;
+}
+
+/**
+ * conf_ns_path() - Resolve a namespace NAME or PATH to a path
+ * @dst:	Destination, PATH_MAX bytes
+ * @dir:	--nsrun-dir
+ * @arg:	NAME (no '/') or PATH
+ * @what:	For messages
+ */
+static void conf_ns_path(char *dst, const char *dir, const char *arg,
+			 const char *what)
+{
+	int n;
+
+	if (strchr(arg, '/'))
+		n = snprintf(dst, PATH_MAX, "%s", arg);
+	else
+		n = snprintf(dst, PATH_MAX, "%s/%s", dir, arg);
+
+	if (n < 0 || n >= PATH_MAX)
+		die("Path too long for %s: %.64s...", what, arg);
+}
+
+/**
+ * conf_is_ns_file() - Could @path be a namespace file, not a command?
+ * @path:	Path
+ *
+ * nsfs files (bind mounts, /proc/PID/ns/net) are regular, empty, and not
+ * executable; a command given with its path is executable.
+ *
+ * Return: 1 if @path exists and isn't an executable or a directory
+ */
+static int conf_is_ns_file(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return 0;
+
+	if (S_ISDIR(st.st_mode))
+		return 0;
+
+	return !(S_ISREG(st.st_mode) && (st.st_mode & 0111));
+}
+
+/**
+ * conf_pasta_target() - Handle pasta's positional arguments
+ * @c:		Execution context
+ * @o:		Command line state
+ * @argc:	Remaining arguments
+ * @argv:	Remaining arguments, NULL-terminated
+ * @nsrun_set:	--nsrun-dir was given
+ *
+ * One all-digit argument is a PID; one existing namespace file (with a
+ * '/') is a PATH; one existing entry under --nsrun-dir is a NAME. Anything
+ * else is a command to spawn in a new namespace.
+ */
+static void conf_pasta_target(struct ctx *c, const struct conf_opts *o,
+			      int argc, char **argv, int nsrun_set)
+{
+	char path[PATH_MAX];
+	int i, target = 0;
+	unsigned long pid;
+
+	if (argc == 1 && !str_to_uint(argv[0], INT_MAX, &pid)) {
+		if (!pid)
+			die("Invalid PID as pasta target: 0");
+		c->pasta_pid = (pid_t)pid;
+		snprintf(c->netns_path, sizeof(c->netns_path),
+			 "/proc/%lu/ns/net", pid);
+		if (!o->userns)
+			snprintf(c->userns_path, sizeof(c->userns_path),
+				 "/proc/%lu/ns/user", pid);
+		target = 1;
+	} else if (argc == 1 && strchr(argv[0], '/') &&
+		   conf_is_ns_file(argv[0])) {
+		conf_ns_path(c->netns_path, c->netns_dir, argv[0],
+			     "namespace PATH");
+		snprintf(path, sizeof(path), "%s", argv[0]);
+		snprintf(c->netns_base, sizeof(c->netns_base), "%s",
+			 basename(path));
+		target = 1;
+	} else if (argc == 1 && !strchr(argv[0], '/')) {
+		conf_ns_path(path, c->netns_dir, argv[0], "namespace NAME");
+
+		/* ip-netns(8) keeps root's names in /run/netns */
+		if (!conf_is_ns_file(path) && !nsrun_set && !geteuid())
+			conf_ns_path(path, "/run/netns", argv[0],
+				     "namespace NAME");
+
+		if (conf_is_ns_file(path)) {
+			memcpy(c->netns_path, path, sizeof(path));
+			snprintf(c->netns_base, sizeof(c->netns_base), "%s",
+				 argv[0]);
+			target = 1;
+		}
+	}
+
+	if (target) {
+		if (o->userns)
+			conf_ns_path(c->userns_path, c->netns_dir, o->userns,
+				     "--userns");
+		else if (!c->pasta_pid)
+			c->netns_only = 1;
+		return;
+	}
+
+	if (o->userns)
+		die("--userns requires a PID, PATH or NAME target");
+
+	if (argc > PASTA_CHILD_ARGS_MAX)
+		die("Too many arguments for command to run: %i (at most %i)",
+		    argc, PASTA_CHILD_ARGS_MAX);
+
+	for (i = 0; i < argc; i++)
+		c->pasta_child_argv[i] = argv[i];
+	c->pasta_child_argv[argc] = NULL;
+	c->pasta_child_argc = argc;
+}
+
+/**
+ * conf() - Fill the execution context from command line and host
+ * @c:		Execution context, with @mode set, otherwise zeroed
+ * @argc:	Argument count
+ * @argv:	Options and arguments
+ */
+void conf(struct ctx *c, int argc, char **argv)
+{
+	int nsrun_set = 0, opt, n;
+	static struct conf_opts o;
+	const char *name;
+	unsigned long v;
+
+	c->fd_tap = c->fd_tap_listen = -1;
+	c->pasta_netns_fd = c->pasta_userns_fd = -1;
+	c->log_size = LOGFILE_SIZE_DEFAULT;
+	c->mtu = MTU_MAX;
+
+	name = c->mode == MODE_PASTA ? "pasta" : "passt";
+	opterr = 0;	/* we print our own messages, one line each */
+	optind = 1;
+
+	for (;;) {
+		/* With '+', getopt_long() works on argv[optind] */
+		const char *cur = optind < argc ? argv[optind] : "";
+		int long_opt = !strncmp(cur, "--", 2);
+
+		opt = getopt_long(argc, argv, conf_optstring, conf_options,
+				  NULL);
+		if (opt == -1)
+			break;
+
+		switch (opt) {
+		case 'd':
+			if (c->quiet)
+				die("-d/--debug and -q/--quiet are "
+				    "mutually exclusive");
+			c->debug = 1;
+			c->foreground = 1;
+			break;
+		case OPT_TRACE:
+			if (c->quiet)
+				die("--trace and -q/--quiet are "
+				    "mutually exclusive");
+			c->trace = c->debug = 1;
+			c->foreground = 1;
+			break;
+		case 'q':
+			if (c->debug)
+				die("-q/--quiet and -d/--debug are "
+				    "mutually exclusive");
+			c->quiet = 1;
+			break;
+		case 'f':
+			c->foreground = 1;
+			break;
+		case 'e':
+			c->force_stderr = 1;
+			break;
+		case 'l':
+			conf_path(c->log_file, optarg, "-l/--log-file");
+			break;
+		case OPT_LOG_SIZE:
+			c->log_size = conf_log_size(optarg);
+			break;
+		case OPT_RUNAS:
+			o.runas = optarg;
+			break;
+		case 'h':
+			usage(argv[0], EXIT_SUCCESS);
+			break;
+		case OPT_VERSION:
+			printf("passt %s\n", PASST_VERSION);
+			exit(EXIT_SUCCESS);
+			break;
+		case 'p':
+			conf_path(c->pcap, optarg, "-p/--pcap");
+			break;
+		case 'P':
+			conf_path(c->pid_file, optarg, "-P/--pid");
+			break;
+		case 'm':
+			if (str_to_uint(optarg, MTU_MAX, &v) ||
+			    (v && v < ETH_MIN_MTU))
+				die("Invalid MTU for -m/--mtu: %.32s "
+				    "(must be %i..%i, or 0 to not send it)",
+				    optarg, ETH_MIN_MTU, MTU_MAX);
+			c->mtu = (int)v;
+			break;
+		case 'a':
+			conf_addr(c, &o, optarg);
+			break;
+		case 'n':
+			o.prefix4 = conf_netmask(optarg);
+			break;
+		case 'M':
+			conf_mac(optarg, c->mac, "-M/--mac-addr");
+			o.mac_set = 1;
+			break;
+		case 'g':
+			conf_gw(c, &o, optarg);
+			break;
+		case 'i':
+			if (!*optarg || strlen(optarg) >= IFNAMSIZ)
+				die("Invalid interface name for "
+				    "-i/--interface: %.32s", optarg);
+			if (!if_nametoindex(optarg))
+				die("Invalid interface for -i/--interface: "
+				    "%s (no such interface)", optarg);
+			o.ifname = optarg;
+			break;
+		case 'D':
+			conf_dns_opt(c, &o, optarg);
+			break;
+		case OPT_DNS_FORWARD:
+			conf_dns_forward(c, optarg);
+			break;
+		case 'S':
+			conf_search_opt(c, &o, optarg);
+			break;
+		case OPT_NO_DHCP_DNS:
+			conf_mode_only(c, MODE_PASST, "--no-dhcp-dns");
+			c->no_dhcp_dns = 1;
+			o.dhcp_dns = 1;
+			break;
+		case OPT_DHCP_DNS:
+			conf_mode_only(c, MODE_PASTA, "--dhcp-dns");
+			c->no_dhcp_dns = 0;
+			o.dhcp_dns = 1;
+			break;
+		case OPT_NO_DHCP_SEARCH:
+			conf_mode_only(c, MODE_PASST, "--no-dhcp-search");
+			c->no_dhcp_dns_search = 1;
+			o.dhcp_search = 1;
+			break;
+		case OPT_DHCP_SEARCH:
+			conf_mode_only(c, MODE_PASTA, "--dhcp-search");
+			c->no_dhcp_dns_search = 0;
+			o.dhcp_search = 1;
+			break;
+		case OPT_NO_TCP:
+			c->no_tcp = 1;
+			break;
+		case OPT_NO_UDP:
+			c->no_udp = 1;
+			break;
+		case OPT_NO_ICMP:
+			c->no_icmp = 1;
+			break;
+		case OPT_NO_DHCP:
+			c->no_dhcp = 1;
+			break;
+		case OPT_NO_NDP:
+			c->no_ndp = 1;
+			break;
+		case OPT_NO_DHCPV6:
+			c->no_dhcpv6 = 1;
+			break;
+		case OPT_NO_RA:
+			c->no_ra = 1;
+			break;
+		case OPT_NO_MAP_GW:
+			c->no_map_gw = 1;
+			break;
+		case '4':
+			if (o.v6_only)
+				die("-4/--ipv4-only and -6/--ipv6-only are "
+				    "mutually exclusive");
+			o.v4_only = 1;
+			break;
+		case '6':
+			if (o.v4_only)
+				die("-6/--ipv6-only and -4/--ipv4-only are "
+				    "mutually exclusive");
+			o.v6_only = 1;
+			break;
+		case '1':
+			conf_mode_only(c, MODE_PASST, "-1/--one-off");
+			c->one_off = 1;
+			break;
+		case 's':
+			conf_mode_only(c, MODE_PASST, "-s/--socket");
+			if (!*optarg || strlen(optarg) >= UNIX_PATH_MAX)
+				die("Invalid path for -s/--socket: %.64s "
+				    "(must be 1..%i characters)", optarg,
+				    UNIX_PATH_MAX - 1);
+			strcpy(c->sock_path, optarg);
+			break;
+		case 't':
+			o.tcp_in_set = 1;
+			conf_fwd(c, &c->tcp_fwd_in, optarg, "-t/--tcp-ports");
+			break;
+		case 'u':
+			o.udp_in_set = 1;
+			conf_fwd(c, &c->udp_fwd_in, optarg, "-u/--udp-ports");
+			break;
+		case 'I':
+			conf_mode_only(c, MODE_PASTA, "-I/--ns-ifname");
+			if (!conf_ifname_ok(optarg))
+				die("Invalid interface name for "
+				    "-I/--ns-ifname: %.32s", optarg);
+			strcpy(c->pasta_ifname, optarg);
+			break;
+		case 'T':
+			conf_mode_only(c, MODE_PASTA, "-T/--tcp-ns");
+			o.tcp_out_set = 1;
+			conf_fwd(c, &c->tcp_fwd_out, optarg, "-T/--tcp-ns");
+			break;
+		case 'U':
+			conf_mode_only(c, MODE_PASTA, "-U/--udp-ns");
+			o.udp_out_set = 1;
+			conf_fwd(c, &c->udp_fwd_out, optarg, "-U/--udp-ns");
+			break;
+		case OPT_USERNS:
+			conf_mode_only(c, MODE_PASTA, "--userns");
+			if (!*optarg)
+				die("Empty argument for --userns");
+			o.userns = optarg;
+			break;
+		case OPT_NETNS_ONLY:
+			conf_mode_only(c, MODE_PASTA, "--netns-only");
+			c->netns_only = 1;
+			break;
+		case OPT_NO_NETNS_QUIT:
+			conf_mode_only(c, MODE_PASTA, "--no-netns-quit");
+			c->no_netns_quit = 1;
+			break;
+		case OPT_NSRUN_DIR:
+			conf_mode_only(c, MODE_PASTA, "--nsrun-dir");
+			conf_path(c->netns_dir, optarg, "--nsrun-dir");
+			nsrun_set = 1;
+			break;
+		case OPT_CONFIG_NET:
+			conf_mode_only(c, MODE_PASTA, "--config-net");
+			c->pasta_conf_ns = 1;
+			break;
+		case OPT_NS_MAC_ADDR:
+			conf_mode_only(c, MODE_PASTA, "--ns-mac-addr");
+			conf_mac(optarg, c->ns_mac, "--ns-mac-addr");
+			break;
+		case ':':
+			if (long_opt)
+				die("Missing argument for option %.64s", cur);
+			die("Missing argument for option -%c", optopt);
+			break;
+		case '?':
+		default:
+			if (long_opt)
+				die("Invalid option: %.64s (see %s --help)",
+				    cur, name);
+			die("Invalid option: -%c (see %s --help)", optopt,
+			    name);
+			break;
+		}
+	}
+
+	/* Defaults and consistency checks */
+	if (o.v4_only && o.a6_set)
+		die("IPv6 address given with -a/--address, but "
+		    "-4/--ipv4-only too");
+	if (o.v6_only && o.a4_set)
+		die("IPv4 address given with -a/--address, but "
+		    "-6/--ipv6-only too");
+
+	if (c->mode == MODE_PASTA) {
+		if (!o.dhcp_dns)
+			c->no_dhcp_dns = 1;
+		if (!o.dhcp_search)
+			c->no_dhcp_dns_search = 1;
+
+		if (!nsrun_set) {
+			n = snprintf(c->netns_dir, sizeof(c->netns_dir),
+				     "/run/user/%u/netns",
+				     (unsigned int)geteuid());
+			if (n < 0 || (size_t)n >= sizeof(c->netns_dir))
+				die("Can't build --nsrun-dir default");
+		}
+
+		if (o.userns && c->netns_only)
+			die("--userns and --netns-only are mutually "
+			    "exclusive");
+
+		conf_pasta_target(c, &o, argc - optind, argv + optind,
+				  nsrun_set);
+	} else if (optind < argc) {
+		die("Invalid argument: %.64s (passt takes no arguments, "
+		    "see %s --help)", argv[optind], name);
+	}
+
+	conf_runas(c, o.runas);
+	conf_fwd_defaults(c, &o);
+
+	/* Host-derived defaults */
+	nl_sock_init(c, 0);
+
+	if (!o.v6_only)
+		conf_ip4(c, &o, o.ifname);
+	if (!o.v4_only)
+		conf_ip6(c, &o, o.ifname);
+
+	if (!c->ifi4 && !c->ifi6) {
+		if (o.v4_only)
+			die("IPv4 is not usable: no interface with an IPv4 "
+			    "address and default route (see -i, -a, -g)");
+		if (o.v6_only)
+			die("IPv6 is not usable: no interface with an IPv6 "
+			    "address and default route (see -i, -a, -g)");
+		die("Neither IPv4 nor IPv6 is usable: no interface with an "
+		    "address and default route (see -i, -a, -g)");
+	}
+
+	if (!o.mac_set &&
+	    nl_link_get_mac(nl_sock, c->ifi4 ? c->ifi4 : c->ifi6, c->mac))
+		memset(c->mac, 0, sizeof(c->mac));
+	if (mac_is_zero(c->mac))
+		memcpy(c->mac, conf_mac_default, sizeof(c->mac));
+
+	if (c->ifi6) {
+		if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_ll))
+			conf_addr_ll_from_mac(&c->ip6.addr_ll, c->mac);
+		c->ip6.addr_ll_seen = c->ip6.addr_ll;
+
+		if (c->mtu && c->mtu < IPV6_MIN_MTU)
+			warn("MTU %i is below the IPv6 minimum of %i",
+			     c->mtu, IPV6_MIN_MTU);
+	}
+
+	if (c->mode == MODE_PASTA && !*c->pasta_ifname) {
+		if (*c->ip4.ifname_out)
+			strcpy(c->pasta_ifname, c->ip4.ifname_out);
+		else if (*c->ip6.ifname_out)
+			strcpy(c->pasta_ifname, c->ip6.ifname_out);
+		else
+			strcpy(c->pasta_ifname, "tap0");
+	}
+
+	conf_dns(c, &o);
+}
+
+/**
+ * conf_print() - Report the configuration, as the man page examples show
+ * @c:		Execution context
+ */
+void conf_print(const struct ctx *c)
+{
+	char buf[INET6_ADDRSTRLEN], buf2[INET6_ADDRSTRLEN];
+	char mac[MAC_STR_LEN], line[512];
+	size_t len;
+	int i;
+
+	if (c->quiet)
+		return;
+
+	if (c->ifi4 && c->ifi6 && strcmp(c->ip4.ifname_out, c->ip6.ifname_out))
+		len = (size_t)snprintf(line, sizeof(line),
+				       "Outbound interface (IPv4): %s, "
+				       "(IPv6): %s", c->ip4.ifname_out,
+				       c->ip6.ifname_out);
+	else
+		len = (size_t)snprintf(line, sizeof(line),
+				       "Outbound interface: %s",
+				       c->ifi4 ? c->ip4.ifname_out :
+						 c->ip6.ifname_out);
+	if (c->mode == MODE_PASTA && len < sizeof(line))
+		snprintf(line + len, sizeof(line) - len,
+			 ", namespace interface: %s", c->pasta_ifname);
+	info("%s", line);
+
+	info("ARP:");
+	info("    address: %s", mac_ntop(c->mac, mac, sizeof(mac)));
+
+	if (c->ifi4) {
+		struct in_addr mask;
+
+		mask.s_addr = htonl(c->ip4.prefix_len ?
+				    0xffffffffU << (32 - c->ip4.prefix_len) :
+				    0);
+
+		info(c->no_dhcp ? "IPv4:" : "DHCP:");
+		info("    assign: %s",
+		     inet_ntop(AF_INET, &c->ip4.addr, buf, sizeof(buf)));
+		info("    mask: %s",
+		     inet_ntop(AF_INET, &mask, buf, sizeof(buf)));
+		info("    router: %s",
+		     inet_ntop(AF_INET, &c->ip4.gw, buf, sizeof(buf)));
+
+		for (i = 0; i < MAXNS && c->ip4.dns[i].s_addr; i++) {
+			if (c->no_dhcp_dns)
+				break;
+			if (!i)
+				info("    DNS:");
+			info("        %s", inet_ntop(AF_INET, &c->ip4.dns[i],
+						     buf, sizeof(buf)));
+		}
+
+		if (c->ip4.dns_match.s_addr)
+			info("    DNS forwarding: %s -> %s",
+			     inet_ntop(AF_INET, &c->ip4.dns_match, buf,
+				       sizeof(buf)),
+			     inet_ntop(AF_INET, &c->ip4.dns_host, buf2,
+				       sizeof(buf2)));
+
+		for (i = 0; !c->no_dhcp_dns_search && i < MAXDNSRCH &&
+			    *c->dns_search[i].n; i++) {
+			if (!i)
+				info("    search:");
+			info("        %s", c->dns_search[i].n);
+		}
+	}
+
+	if (c->ifi6) {
+		const char *head = "NDP/DHCPv6:";
+
+		if (c->no_ndp && c->no_dhcpv6)
+			head = "IPv6:";
+		else if (c->no_ndp)
+			head = "DHCPv6:";
+		else if (c->no_dhcpv6)
+			head = "NDP:";
+
+		info("%s", head);
+		info("    assign: %s",
+		     inet_ntop(AF_INET6, &c->ip6.addr, buf, sizeof(buf)));
+		info("    router: %s",
+		     inet_ntop(AF_INET6, &c->ip6.gw, buf, sizeof(buf)));
+		info("    our link-local: %s",
+		     inet_ntop(AF_INET6, &c->ip6.addr_ll, buf, sizeof(buf)));
+
+		for (i = 0; i < MAXNS &&
+			    !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns[i]); i++) {
+			if (c->no_dhcp_dns)
+				break;
+			if (!i)
+				info("    DNS:");
+			info("        %s", inet_ntop(AF_INET6, &c->ip6.dns[i],
+						     buf, sizeof(buf)));
+		}
+
+		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match))
+			info("    DNS forwarding: %s -> %s",
+			     inet_ntop(AF_INET6, &c->ip6.dns_match, buf,
+				       sizeof(buf)),
+			     inet_ntop(AF_INET6, &c->ip6.dns_host, buf2,
+				       sizeof(buf2)));
+
+		for (i = 0; !c->no_dhcp_dns_search && i < MAXDNSRCH &&
+			    *c->dns_search[i].n; i++) {
+			if (!i)
+				info("    search:");
+			info("        %s", c->dns_search[i].n);
+		}
+	}
+}
