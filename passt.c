@@ -41,6 +41,9 @@
 #include "dhcp.h"
 #include "dhcpv6.h"
 #include "ndp.h"
+#include "tcp.h"
+#include "udp.h"
+#include "icmp.h"
 
 #define EPOLL_EVENTS		8	/* events per epoll_wait(): fairness */
 #define TIMER_INTERVAL_MS	1000	/* protocol timer tick */
@@ -260,6 +263,12 @@ int main(int argc, char **argv)
 	dhcp_init();
 	if (c.ifi6)
 		dhcpv6_init(&c);
+	if (!c.no_tcp)
+		tcp_init(&c);
+	if (!c.no_udp)
+		udp_init(&c);
+	if (!c.no_icmp)
+		icmp_init(&c);
 
 	pcap_init(&c);
 	conf_print(&c);
@@ -324,6 +333,21 @@ int main(int argc, char **argv)
 			case EPOLL_TYPE_NSQUIT_TIMER:
 				pasta_netns_quit_timer(&c);
 				break;
+			case EPOLL_TYPE_TCP:
+				tcp_sock_handler(&c, ref, ev, &now);
+				break;
+			case EPOLL_TYPE_TCP_LISTEN:
+				tcp_listen_handler(&c, ref, &now);
+				break;
+			case EPOLL_TYPE_TCP_TIMER:
+				tcp_timer_handler(&c, ref);
+				break;
+			case EPOLL_TYPE_UDP:
+				udp_sock_handler(&c, ref, ev, &now);
+				break;
+			case EPOLL_TYPE_PING:
+				icmp_sock_handler(&c, ref, ev, &now);
+				break;
 			default:
 				debug("Unexpected epoll reference type %u",
 				      ref.type);
@@ -331,9 +355,19 @@ int main(int argc, char **argv)
 			}
 		}
 
+		/* Frames the handlers queued up go out once per wake-up */
+		if (!c.no_tcp)
+			tcp_defer_handler(&c);
+
 		if (timespec_diff_ms(&now, &last_timer) >= TIMER_INTERVAL_MS) {
 			if (c.ifi6)
 				ndp_timer(&c, &now);
+			if (!c.no_tcp)
+				tcp_timer(&c, &now);
+			if (!c.no_udp)
+				udp_timer(&c, &now);
+			if (!c.no_icmp)
+				icmp_timer(&c, &now);
 			last_timer = now;
 		}
 	}

@@ -22,8 +22,7 @@
  * Dispatch. ARP, DHCP, NDP and DHCPv6 are answered locally, one message at a
  * time. TCP, UDP and ICMP packets are sorted into per-flow sequences (same
  * addresses, protocol and ports), so that their handlers see a whole batch of
- * a connection's segments at once. Until those handlers exist, sequences are
- * counted as unhandled.
+ * a connection's segments at once.
  *
  * Output. Handlers build complete Ethernet frames; tap_send_frames() writes a
  * batch with one sendmsg() (passt, adding length prefixes) or one write()
@@ -63,6 +62,9 @@
 #include "dhcp.h"
 #include "ndp.h"
 #include "dhcpv6.h"
+#include "tcp.h"
+#include "udp.h"
+#include "icmp.h"
 
 #define PKT_BUF_SIZE		(8 * 1024 * 1024)	/* ~128 max frames */
 #define TAP_POOL_SIZE		4096	/* frames per batch: small segments */
@@ -583,17 +585,37 @@ static void tap_seqs_flush(struct ctx *c, const struct timespec *now)
 {
 	int i;
 
-	(void)now;
 	for (i = 0; i < tap_seq_count; i++) {
 		struct tap_seq *s = &tap_seqs[i];
+		size_t idx = 0;
 
-		/* TCP, UDP and ICMP translation are not part of this build
-		 * yet: count what would have been translated
-		 */
-		tap_stats.unhandled += s->pool.count;
-		trace("tap: %zu packet(s) of protocol %u to port %u unhandled",
-		      s->pool.count, s->proto, s->dport);
-		(void)c;
+		while (idx < s->pool.count) {
+			int n;
+
+			switch (s->proto) {
+			case IPPROTO_TCP:
+				n = c->no_tcp ? (int)s->pool.count :
+				    tcp_tap_handler(c, s->af, &s->saddr,
+						    &s->daddr, &s->pool, idx,
+						    now);
+				break;
+			case IPPROTO_UDP:
+				n = c->no_udp ? (int)s->pool.count :
+				    udp_tap_handler(c, s->af, &s->saddr,
+						    &s->daddr, &s->pool, idx,
+						    now);
+				break;
+			default:	/* ICMP, ICMPv6 */
+				n = c->no_icmp ? (int)s->pool.count :
+				    icmp_tap_handler(c, s->af, &s->saddr,
+						     &s->daddr, &s->pool, idx,
+						     now);
+				break;
+			}
+
+			/* Handlers consume at least one packet: no loops */
+			idx += (size_t)MAX(n, 1);
+		}
 	}
 	tap_seq_count = 0;
 }

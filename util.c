@@ -242,3 +242,79 @@ void raw_random(void *buf, size_t len)
 		done += (size_t)n;
 	}
 }
+
+/**
+ * nat_outbound() - Host-side destination for a guest packet to @addr
+ * @c:		Execution context
+ * @af:		AF_INET or AF_INET6
+ * @addr:	Destination (struct in_addr or in6_addr), updated in place
+ *
+ * Man page NOTES: traffic from the guest to the default gateway reaches the
+ * host's loopback, unless --no-map-gw.
+ *
+ * Return: 1 if @addr was mapped to loopback, 0 otherwise
+ */
+int nat_outbound(const struct ctx *c, int af, void *addr)
+{
+	if (c->no_map_gw)
+		return 0;
+
+	if (af == AF_INET) {
+		struct in_addr *a = addr;
+
+		if (c->ip4.gw.s_addr && a->s_addr == c->ip4.gw.s_addr) {
+			a->s_addr = htonl(INADDR_LOOPBACK);
+			return 1;
+		}
+	} else {
+		struct in6_addr *a = addr;
+
+		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.gw) &&
+		    IN6_ARE_ADDR_EQUAL(a, &c->ip6.gw)) {
+			*a = in6addr_loopback;
+			return 1;
+		}
+	}
+
+	return 0;
+}
+
+/**
+ * nat_inbound() - Source address the guest sees for a host-side @addr
+ * @c:		Execution context
+ * @af:		AF_INET or AF_INET6
+ * @addr:	Source (struct in_addr or in6_addr), updated in place
+ *
+ * Man page NOTES: loopback, unspecified, or the host's (that is, the
+ * guest's) own address as source would be dropped or unanswerable in the
+ * guest: they become the default gateway's address.
+ *
+ * Return: 1 if @addr was mapped, 0 otherwise
+ */
+int nat_inbound(const struct ctx *c, int af, void *addr)
+{
+	if (af == AF_INET) {
+		struct in_addr *a = addr;
+
+		if (IN4_IS_ADDR_LOOPBACK(a) || IN4_IS_ADDR_UNSPECIFIED(a) ||
+		    a->s_addr == c->ip4.addr.s_addr ||
+		    a->s_addr == c->ip4.addr_seen.s_addr) {
+			*a = c->ip4.gw;
+			return 1;
+		}
+	} else {
+		struct in6_addr *a = addr;
+
+		if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a) ||
+		    IN6_ARE_ADDR_EQUAL(a, &c->ip6.addr) ||
+		    IN6_ARE_ADDR_EQUAL(a, &c->ip6.addr_seen) ||
+		    (IN6_IS_ADDR_V4MAPPED(a) &&
+		     IN4_IS_ADDR_LOOPBACK((struct in_addr *)(uintptr_t)
+					  (a->s6_addr + 12)))) {
+			*a = c->ip6.gw;
+			return 1;
+		}
+	}
+
+	return 0;
+}

@@ -103,6 +103,8 @@ int parse_mac(const char *s, unsigned char mac[6]);
 int mac_is_zero(const unsigned char mac[6]);
 const char *mac_ntop(const unsigned char mac[6], char *buf, size_t len);
 void raw_random(void *buf, size_t len);
+int nat_outbound(const struct ctx *c, int af, void *addr);
+int nat_inbound(const struct ctx *c, int af, void *addr);
 
 #define MAC_STR_LEN	18	/* "xx:xx:xx:xx:xx:xx" + NUL */
 

@@ -19,6 +19,10 @@
 #   malformed.py SOCKET expect-close GROUP
 #                                         send GROUP, exit 0 iff passt closes
 #                                         the connection within 3 s
+#   malformed.py SOCKET expect-silent NAME
+#                                         one frame that must get no answer
+#   malformed.py SOCKET expect-answer NAME
+#                                         one frame that must get an answer
 #   malformed.py SOCKET dhcp ADDR         DISCOVER on a fresh connection, exit
 #                                         0 iff an OFFER with yiaddr ADDR comes
 #
@@ -438,6 +442,52 @@ BAD_PREFIX = {
 }
 
 
+# Single frames that must get no answer at all, and how to spot an answer:
+# accepting them would mean the parser ignored a length it was told
+def _rs(opt):
+	return icmp6(b'\x85\x00\x00\x00' + b'\0' * 4 + opt)
+
+
+def _ns(opt):
+	return icmp6(b'\x87\x00\x00\x00' + b'\0' * 4 + a6('fe80::1') + opt,
+		     dst='ff02::1:ff00:1')
+
+
+def is_nd_reply(f):
+	return len(f) >= 14 + 40 + 1 and f[12:14] == b'\x86\xdd' and \
+		f[20] == 58 and f[54] in (134, 136)
+
+
+def is_dhcp_reply(f):
+	return len(f) >= 14 + 20 + 8 and f[12:14] == b'\x08\x00' and \
+		f[23] == 17 and f[14 + (f[14] & 0xf) * 4:][:2] == b'\x00\x43'
+
+
+SILENT = {
+	# RFC 4861 6.1.1, 6.1.2: options of length 0 mean silent discard
+	'rs_optlen0': (lambda: _rs(b'\x01\x00' + GUEST_MAC), is_nd_reply),
+	'ns_optlen0': (lambda: _ns(b'\x01\x00' + GUEST_MAC), is_nd_reply),
+	# RFC 4861 6.1.1: option past the end of the message
+	'rs_opt_past_end': (lambda: _rs(b'\x01\xff' + GUEST_MAC),
+			    is_nd_reply),
+	# RFC 4861 7.1.1: NS shorter than 24 octets
+	'ns_truncated': (lambda: icmp6(b'\x87\x00\x00\x00' + b'\0' * 8,
+				       dst='ff02::1:ff00:1'), is_nd_reply),
+	# RFC 2132 9.6: DHCP message type has length 1
+	'dhcp_53_len0': (lambda: dhcp4(bootp(bytes([53, 0, 255]))),
+			 is_dhcp_reply),
+	'dhcp_1byte': (lambda: dhcp4(b'\x01'), is_dhcp_reply),
+	# option 53 announced with more bytes than the message holds
+	'dhcp_53_past_end': (lambda: dhcp4(bootp(bytes([53, 200, 1]))),
+			     is_dhcp_reply),
+	# controls, for expect-answer: the same messages, well formed
+	'rs_good': (lambda: _rs(b'\x01\x01' + GUEST_MAC), is_nd_reply),
+	'ns_good': (lambda: _ns(b'\x01\x01' + GUEST_MAC), is_nd_reply),
+	'dhcp_good': (lambda: dhcp4(bootp(bytes([53, 1, 1, 255]))),
+		      is_dhcp_reply),
+}
+
+
 # Connection handling --------------------------------------------------------
 
 def connect(path):
@@ -524,6 +574,39 @@ def send_group(path, name):
 	s.close()
 	print('%s: peer closed: %s' % (name, 'yes' if closed else 'no'))
 	return closed
+
+
+def expect_silent(path, name):
+	"""Send one frame of SILENT, return True if no answer comes in 1 s"""
+	build, is_reply = SILENT[name]
+	s = connect(path)
+	sendall(s, framed(build()))
+	buf = b''
+	end = time.monotonic() + 1.0
+	while time.monotonic() < end:
+		r, _, _ = select.select([s], [], [],
+					max(0, end - time.monotonic()))
+		if not r:
+			break
+		try:
+			d = s.recv(65536)
+		except OSError:
+			d = b''
+		if not d:
+			break
+		buf += d
+		while len(buf) >= 4:
+			n = struct.unpack('!I', buf[:4])[0]
+			if len(buf) < 4 + n:
+				break
+			f, buf = buf[4:4 + n], buf[4 + n:]
+			if is_reply(f):
+				s.close()
+				print('%s: answered (%d bytes)' % (name, n))
+				return False
+	s.close()
+	print('%s: no answer' % name)
+	return True
 
 
 def framed(f):
@@ -627,7 +710,7 @@ def main():
 		return 2
 	path, cmd = sys.argv[1], sys.argv[2]
 	if cmd == 'list':
-		for g in list(GROUPS) + list(BAD_PREFIX):
+		for g in list(GROUPS) + list(BAD_PREFIX) + list(SILENT):
 			print(g)
 		return 0
 	if cmd == 'send' and len(sys.argv) == 4:
@@ -635,6 +718,10 @@ def main():
 		return 0
 	if cmd == 'expect-close' and len(sys.argv) == 4:
 		return 0 if send_group(path, sys.argv[3]) else 1
+	if cmd == 'expect-silent' and len(sys.argv) == 4:
+		return 0 if expect_silent(path, sys.argv[3]) else 1
+	if cmd == 'expect-answer' and len(sys.argv) == 4:
+		return 1 if expect_silent(path, sys.argv[3]) else 0
 	if cmd == 'dhcp' and len(sys.argv) == 4:
 		return dhcp_check(path, sys.argv[3])
 	print('unknown command', file=sys.stderr)

@@ -72,7 +72,8 @@ passt_starts() {
 	case " $* " in *" --foreground "*) ;; *) base+=("-f") ;; esac
 	case " $* " in *" --one-off "*) ;; *) base+=("-1") ;; esac
 	case " $* " in *" --socket "*) ;; *) base+=("-s" "$sock") ;; esac
-	case " $* " in *" --socket "*) sock=${*##*--socket }; sock=${sock%% *} ;; esac
+	local all=" $* "
+	case "$all" in *" --socket "*) sock=${all##*--socket }; sock=${sock%% *} ;; esac
 	bg "passt$N" host_user "$PASST" "${base[@]}" "$@"
 	local pid rc=0
 	pid=$(cat "$TMP/passt$N.pid")
@@ -134,16 +135,19 @@ refused() {
 	if [ -n "$s" ]; then opt="-$s"; else opt="--$l"; fi
 	if [ "$bin" = passt ]; then
 		[ "$l" = socket ] || extra=(-s "$O/bad.sock")
-		host_user timeout 10 "$PASST" -f -1 "${extra[@]}" "$opt" "$v" \
+		host_user timeout 5 "$PASST" -f -1 "${extra[@]}" "$opt" "$v" \
 			>"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
 	else
-		host_user timeout 10 "$PASTA" --config-net "$opt" "$v" -- true \
+		host_user timeout 5 "$PASTA" --config-net "$opt" "$v" -- true \
 			>"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
 	fi
 	echo "$bin $opt '$v': exit $rc: $(grep -v syslog "$TMP/bad.err" | head -2 | tr '\n' ' ')"
 	[ "$rc" != 0 ] && [ "$rc" != 124 ] || return 1
 	grep -Eiq -- "(^|[^[:alnum:]-])(${s:+-$s|}--$l|$l)([^[:alnum:]-]|\$)" "$TMP/bad.err"
 }
+
+# optname SHORT LONG: how the option is spelt on the command line
+optname() { if [ -n "$1" ]; then printf -- "-%s" "$1"; else printf -- "--%s" "$2"; fi; }
 
 LONG_V=$(printf 'x%.0s' $(seq 1 200))
 BAD=(
@@ -159,13 +163,13 @@ BAD=(
 for b in "${BAD[@]}" "s socket /tmp/$LONG_V/s.sock"; do
 	read -r s l v <<<"$b"
 	[ "$s" = - ] && s=
-	check "passt_bad ${s:+-$s}${s:---$l} $v" refused passt "$s" "$l" "$v"
+	check "passt_bad $(optname "$s" "$l") $v" refused passt "$s" "$l" "$v"
 done
 for b in "${BAD[@]}" "T tcp-ns 70000" "T tcp-ns abc" \
 	 "U udp-ns 70000" "U udp-ns abc"; do
 	read -r s l v <<<"$b"
 	[ "$s" = - ] && s=
-	check "pasta_bad ${s:+-$s}${s:---$l} $v" refused pasta "$s" "$l" "$v"
+	check "pasta_bad $(optname "$s" "$l") $v" refused pasta "$s" "$l" "$v"
 done
 
 # --- --help, --version ------------------------------------------------------------

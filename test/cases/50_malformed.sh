@@ -13,8 +13,9 @@
 # more) each get a connection of their own too, as they desynchronise the
 # stream, and passt must close those. After each group: passt is still
 # running, and on a fresh connection a proper DHCPDISCOVER still gets an
-# OFFER for the host's address. At the end, the debug log must say that
-# frames were dropped.
+# OFFER for the host's address. Some single frames that a parser honouring
+# their lengths must discard get no answer. At the end, the debug log must
+# say that frames were dropped.
 
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
@@ -64,6 +65,18 @@ for g in len_4g len_2g len_64k len_64k_odd len_128k; do
 	check "malformed_${g}_alive" alive
 	check "malformed_${g}_dhcp" mal dhcp "$HOST4"
 done
+
+# Frames a careful parser must not answer (RFC 4861 6.1.1, 7.1.1; RFC 2132),
+# after controls showing that the same messages, well formed, are answered
+for f in rs_good ns_good dhcp_good; do
+	check "malformed_control_${f}_answered" mal expect-answer "$f"
+done
+for f in rs_optlen0 ns_optlen0 rs_opt_past_end ns_truncated dhcp_53_len0 \
+	 dhcp_1byte dhcp_53_past_end; do
+	check "malformed_${f}_no_answer" mal expect-silent "$f"
+done
+check malformed_silent_alive alive
+check malformed_silent_dhcp mal dhcp "$HOST4"
 
 # lines naming our temporary directory (the socket path) don't count
 log_drops() {
