@@ -85,19 +85,20 @@ passt_starts() {
 	[ $rc = 0 ] || { tail -3 "$TMP/passt$N.log"; return 1; }
 }
 
-# pasta_runs OPTIONS...: pasta --config-net OPTIONS -- true exits 0
+# pasta_runs OPTIONS...: pasta --config-net OPTIONS -- true exits 0 (in its
+# own PID namespace: a pasta that fails leaves nothing behind)
 pasta_runs() {
-	host_user timeout 20 "$PASTA" --config-net "$@" -- true
+	host_user_pidns timeout 20 "$PASTA" --config-net "$@" -- true
 }
 
 # --- valid values ---------------------------------------------------------------
-for o in "${COMMON[@]}" "${PASST_ONLY[@]}" \
+for o in "-d" "${PASST_ONLY[@]}" \
 	 "--foreground" "--one-off" "--socket $O/long.sock"; do
 	# shellcheck disable=SC2086 # one entry is an option and its value
 	check "passt_opt $o" passt_starts $o
 done
 
-for o in "${COMMON[@]}" "${PASTA_ONLY[@]}" "-f" "--foreground"; do
+for o in "-d" "${PASTA_ONLY[@]}" "-f" "--foreground"; do
 	# shellcheck disable=SC2086
 	check "pasta_opt $o" pasta_runs $o
 done
@@ -135,10 +136,10 @@ refused() {
 	if [ -n "$s" ]; then opt="-$s"; else opt="--$l"; fi
 	if [ "$bin" = passt ]; then
 		[ "$l" = socket ] || extra=(-s "$O/bad.sock")
-		host_user timeout 5 "$PASST" -f -1 "${extra[@]}" "$opt" "$v" \
+		host_user_pidns timeout 5 "$PASST" -f -1 "${extra[@]}" "$opt" "$v" \
 			>"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
 	else
-		host_user timeout 5 "$PASTA" --config-net "$opt" "$v" -- true \
+		host_user_pidns timeout 5 "$PASTA" --config-net "$opt" "$v" -- true \
 			>"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
 	fi
 	echo "$bin $opt '$v': exit $rc: $(grep -v syslog "$TMP/bad.err" | head -2 | tr '\n' ' ')"

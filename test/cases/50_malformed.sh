@@ -33,10 +33,7 @@ fi
 topo_setup
 
 # passt runs as the test user: its socket needs a directory it can write
-SOCKDIR=$TMP/malformed
-mkdir "$SOCKDIR"
-chown "$TEST_UID:$TEST_GID" "$SOCKDIR"
-SOCK=$SOCKDIR/m.sock
+SOCK=$(user_dir sock)/m.sock
 
 bg passt host_user "$PASST" -f -d -s "$SOCK"
 PASST_PID=$(cat "$TMP/passt.pid")

@@ -104,6 +104,21 @@ for a in $("$BUSYBOX" --list-full); do
 	ln -sf /bin/busybox "$ROOT/$a"
 done
 
+# Dynamically linked tools the TCP/UDP cases run in the guest, with their
+# libraries and the dynamic loader (ldd lists them; paths kept as they are)
+GUEST_TOOLS=${GUEST_TOOLS:-"curl iperf3 socat"}
+for t in $GUEST_TOOLS; do
+	p=$(command -v "$t") || die "$t not found: install it (test/lib/deps.sh)"
+	cp -L "$p" "$ROOT/usr/bin/$t"
+	for l in $(ldd "$p" | grep -o '/[^ ]*'); do
+		mkdir -p "$ROOT/$(dirname "$l")"
+		[ -e "$ROOT/$l" ] || cp -L "$l" "$ROOT/$l"
+	done
+done
+# curl's and iperf3's name lookups read these; certificates aren't needed
+printf 'hosts: files dns\n' > "$ROOT/etc/nsswitch.conf"
+printf '127.0.0.1 localhost\n::1 localhost\n' > "$ROOT/etc/hosts"
+
 # Modules, uncompressed (busybox insmod may lack xz/zstd support), numbered
 # in load order
 i=0

@@ -87,6 +87,13 @@ as_user() {
 		--inh-caps=-all -- "$@"
 }
 
+# host_user_pidns CMD...: as host_user, but CMD is PID 1 of a new PID
+# namespace, so anything it leaves behind (a child that outlives a failed
+# start, say) is killed by the kernel as soon as CMD exits
+host_user_pidns() { $_BG_EXEC ip netns exec "$NS_HOST" unshare --pid --fork \
+	--kill-child setpriv --reuid="$TEST_UID" --regid="$TEST_GID" \
+	--clear-groups --inh-caps=-all -- "$@"; }
+
 # in_host CMD... / in_remote CMD...: run in the topology's namespaces
 in_host() { $_BG_EXEC ip netns exec "$NS_HOST" "$@"; }
 in_remote() { $_BG_EXEC ip netns exec "$NS_REMOTE" "$@"; }
@@ -214,4 +221,13 @@ pasta_stop() {
 	rm -f "$TMP/pasta.pid" "$TMP/nschild.pid"
 	PASTA_PID=
 	NS_PID=
+}
+
+# user_dir NAME: create $TMP/NAME owned by the test user and print its path:
+# passt/pasta run as that user can create sockets, pid and log files there
+# ($TMP itself belongs to root)
+user_dir() {
+	mkdir -p "$TMP/$1"
+	chown "$TEST_UID:$TEST_GID" "$TMP/$1"
+	echo "$TMP/$1"
 }
