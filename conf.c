@@ -377,10 +377,10 @@ static size_t conf_log_size(const char *arg)
 			mult = 1024;
 			break;
 		case 'm': case 'M':
-			mult = 1024 * 1024;
+			mult = 1024UL * 1024;
 			break;
 		case 'g': case 'G':
-			mult = 1024 * 1024 * 1024;
+			mult = 1024UL * 1024 * 1024;
 			break;
 		}
 		if (mult > 1)
@@ -470,7 +470,7 @@ static void conf_runas(struct ctx *c, const char *arg)
 
 	if (!*arg || strlen(arg) >= sizeof(user))
 		die("Invalid user for --runas: %.64s", arg);
-	strcpy(user, arg);
+	snprintf(user, sizeof(user), "%s", arg);
 
 	group = strchr(user, ':');
 	if (group)
@@ -1592,7 +1592,7 @@ void conf(struct ctx *c, int argc, char **argv)
 				die("Invalid path for -s/--socket: %.64s "
 				    "(must be 1..%i characters)", optarg,
 				    UNIX_PATH_MAX - 1);
-			strcpy(c->sock_path, optarg);
+			snprintf(c->sock_path, sizeof(c->sock_path), "%s", optarg);
 			break;
 		case 't':
 			o.tcp_in_set = 1;
@@ -1607,7 +1607,7 @@ void conf(struct ctx *c, int argc, char **argv)
 			if (!conf_ifname_ok(optarg))
 				die("Invalid interface name for "
 				    "-I/--ns-ifname: %.32s", optarg);
-			strcpy(c->pasta_ifname, optarg);
+			snprintf(c->pasta_ifname, sizeof(c->pasta_ifname), "%s", optarg);
 			break;
 		case 'T':
 			conf_mode_only(c, MODE_PASTA, "-T/--tcp-ns");
@@ -1735,11 +1735,11 @@ void conf(struct ctx *c, int argc, char **argv)
 
 	if (c->mode == MODE_PASTA && !*c->pasta_ifname) {
 		if (*c->ip4.ifname_out)
-			strcpy(c->pasta_ifname, c->ip4.ifname_out);
+			snprintf(c->pasta_ifname, sizeof(c->pasta_ifname), "%s", c->ip4.ifname_out);
 		else if (*c->ip6.ifname_out)
-			strcpy(c->pasta_ifname, c->ip6.ifname_out);
+			snprintf(c->pasta_ifname, sizeof(c->pasta_ifname), "%s", c->ip6.ifname_out);
 		else
-			strcpy(c->pasta_ifname, "tap0");
+			snprintf(c->pasta_ifname, sizeof(c->pasta_ifname), "%s", "tap0");
 	}
 
 	conf_dns(c, &o);

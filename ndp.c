@@ -108,7 +108,7 @@
 #define RA_MAX_LEN		(IPV6_MIN_MTU - IP6_HDR_LEN)
 
 /* Length byte of an NDP option holds units of 8 bytes: 255 at most */
-#define OPT_MAX_LEN		(255 * OPT_UNIT)
+#define OPT_MAX_LEN		(255UL * OPT_UNIT)
 
 /**
  * struct ndp_stats - Counters of dropped or ignored NDP input

@@ -361,7 +361,7 @@ static int nl_do(int s, nl_cb_t cb, void *arg)
 		return -EIO;
 
 	for (i = 0; i < NL_RECV_MAX; i++) {
-		struct sockaddr_nl from;
+		struct sockaddr_nl from = { .nl_family = AF_UNSPEC };
 		socklen_t fromlen = sizeof(from);
 		const char *p = nl_rx.b;
 		size_t left;
