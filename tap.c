@@ -111,8 +111,12 @@ static struct tap_seq tap_seqs[TAP_SEQS];
 static struct iovec tap_seq_pkts[TAP_SEQS][TAP_SEQ_PKTS];
 static int tap_seq_count;
 
-/* Output buffer for frames built one at a time (local services, errors) */
-static char tap_out_buf[TAP_FRAME_MAX + 64] __attribute__((aligned(64)));
+/* Output buffer for frames built one at a time (local services, errors):
+ * the frame starts 2 bytes in, so that the IP header after the 14-byte
+ * Ethernet header is 4-byte aligned
+ */
+static char tap_out_raw[TAP_FRAME_MAX + 64] __attribute__((aligned(64)));
+#define tap_out_buf	(tap_out_raw + 2)
 
 /**
  * tap_drop() - Count and log a dropped frame, rate-limited
@@ -644,9 +648,10 @@ static void tap_l4_add(struct ctx *c, int af, uint8_t proto,
 static void tap4_frame(struct ctx *c, const struct pool *p, size_t idx,
 		       const struct timespec *now)
 {
-	const struct iphdr *ip;
 	size_t avail, hlen, tot, l4len;
 	struct in_addr saddr, daddr;
+	const struct iphdr *ip;
+	struct iphdr iph;
 	const char *l4;
 
 	ip = packet_get(p, idx, ETH_HDR_LEN, IP4_HDR_LEN, &avail);
@@ -655,6 +660,10 @@ static void tap4_frame(struct ctx *c, const struct pool *p, size_t idx,
 		return;
 	}
 	avail += IP4_HDR_LEN;
+
+	/* Frames sit at any alignment in the stream: copy, then read */
+	memcpy(&iph, ip, sizeof(iph));
+	ip = &iph;
 
 	hlen = (size_t)ip->ihl * 4;
 	tot = ntohs(ip->tot_len);
@@ -732,6 +741,7 @@ static void tap6_frame(struct ctx *c, const struct pool *p, size_t idx,
 		       const struct timespec *now)
 {
 	const struct ip6_hdr *ip6;
+	struct ip6_hdr ip6h;
 	size_t avail, plen, off, l4len;
 	struct in6_addr saddr, daddr;
 	const char *l4;
@@ -743,6 +753,8 @@ static void tap6_frame(struct ctx *c, const struct pool *p, size_t idx,
 		tap_drop(bad_l3, "IPv6 header truncated");
 		return;
 	}
+	memcpy(&ip6h, ip6, sizeof(ip6h));
+	ip6 = &ip6h;
 	if ((ntohl(ip6->ip6_flow) >> 28) != 6) {
 		tap_drop(bad_l3, "IPv6 bad version");
 		return;
@@ -862,15 +874,17 @@ static void tap_pool_handle(struct ctx *c, const struct timespec *now)
 	pcap_iov(p->pkt, p->count);
 
 	for (i = 0; i < p->count; i++) {
-		const struct ether_header *eh;
+		const struct ether_header *ehp;
+		struct ether_header ehc, *eh = &ehc;
 		size_t left;
 
 		tap_stats.frames++;
-		eh = packet_get(p, i, 0, ETH_HDR_LEN, &left);
-		if (!eh) {
+		ehp = packet_get(p, i, 0, ETH_HDR_LEN, &left);
+		if (!ehp) {
 			tap_drop(bad_eth, "Ethernet header truncated");
 			continue;
 		}
+		memcpy(eh, ehp, sizeof(*eh));
 
 		/* The guest's address, for frames we send back */
 		if (!(eh->ether_shost[0] & 1))
