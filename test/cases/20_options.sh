@@ -85,22 +85,22 @@ passt_starts() {
 	[ $rc = 0 ] || { tail -3 "$TMP/passt$N.log"; return 1; }
 }
 
-# pasta_runs OPTIONS...: pasta --config-net OPTIONS -- true exits 0 (in its
-# own PID namespace: a pasta that fails leaves nothing behind)
+# pasta_runs OPTIONS...: pasta --config-net OPTIONS -- true exits 0 (in a
+# PID namespace of its own, see refused() below)
 pasta_runs() {
 	host_user_pidns timeout 20 "$PASTA" --config-net "$@" -- true
 }
 
 # --- valid values ---------------------------------------------------------------
-for o in "-d" "${PASST_ONLY[@]}" \
+for o in "${COMMON[@]}" "${PASST_ONLY[@]}" \
 	 "--foreground" "--one-off" "--socket $O/long.sock"; do
 	# shellcheck disable=SC2086 # one entry is an option and its value
-	check "passt_opt $o" passt_starts $o
+	check "passt_opt ${o//$O/\$O}" passt_starts $o
 done
 
-for o in "-d" "${PASTA_ONLY[@]}" "-f" "--foreground"; do
+for o in "${COMMON[@]}" "${PASTA_ONLY[@]}" "-f" "--foreground"; do
 	# shellcheck disable=SC2086
-	check "pasta_opt $o" pasta_runs $o
+	check "pasta_opt ${o//$O/\$O}" pasta_runs $o
 done
 
 # --userns: join a user and network namespace the test user created
@@ -130,7 +130,9 @@ ip netns del "$T"
 
 # --- bad values -----------------------------------------------------------------
 # refused BIN SHORT LONG VALUE: BIN with -SHORT VALUE (or --LONG VALUE if
-# SHORT is empty) exits non-zero, not by timeout, and names the option
+# SHORT is empty) exits non-zero, not by timeout, and names the option. Run
+# in a PID namespace of its own: a pasta that fails half-way may leave a
+# forked process behind, which the kernel then kills with it.
 refused() {
 	local bin=$1 s=$2 l=$3 v=$4 opt rc=0 extra=()
 	if [ -n "$s" ]; then opt="-$s"; else opt="--$l"; fi
@@ -164,7 +166,7 @@ BAD=(
 for b in "${BAD[@]}" "s socket /tmp/$LONG_V/s.sock"; do
 	read -r s l v <<<"$b"
 	[ "$s" = - ] && s=
-	check "passt_bad $(optname "$s" "$l") $v" refused passt "$s" "$l" "$v"
+	check "passt_bad $(optname "$s" "$l") ${v//$LONG_V/x...x}" refused passt "$s" "$l" "$v"
 done
 for b in "${BAD[@]}" "T tcp-ns 70000" "T tcp-ns abc" \
 	 "U udp-ns 70000" "U udp-ns abc"; do
@@ -186,13 +188,15 @@ HELP_PASTA="ns-ifname tcp-ns udp-ns userns netns-only no-netns-quit nsrun-dir
 help_lists() {
 	local bin=$1 rc=0 o missing=""; shift
 	host_user "$bin" --help >"$TMP/help.out" 2>&1 || rc=$?
-	for o in $*; do
+	for o in "$@"; do
 		grep -q -- "--$o\b" "$TMP/help.out" || missing="$missing --$o"
 	done
 	echo "exit $rc, missing:${missing:- none}"
 	[ "$rc" = 0 ] && [ -z "$missing" ]
 }
+# shellcheck disable=SC2086 # word lists
 check passt_help help_lists "$PASST" $HELP_COMMON $HELP_PASST
+# shellcheck disable=SC2086
 check pasta_help help_lists "$PASTA" $HELP_COMMON $HELP_PASTA
 check passt_version host_user "$PASST" --version
 check pasta_version host_user "$PASTA" --version

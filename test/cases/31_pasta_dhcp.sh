@@ -17,7 +17,8 @@
 #  2. ISC dhclient -4 -> the same lease
 #  3. kernel SLAAC    -> a global address in 2001:db8::/64 from the RA
 #     then a UDP datagram to 2001:db8::1 leaves it resolved by NDP (NS/NA)
-#  4. dhclient -6     -> 2001:db8::2 via DHCPv6
+#  4. dhclient -6     -> 2001:db8::2 via DHCPv6, DNS 2001:db8:1::1, search
+#                        example.org
 #
 # The clients only record what they were offered (own scripts, files under
 # $TMP); UDP datagrams go to the "remote" namespace of the topology, port 9.
@@ -28,7 +29,7 @@ set -eu
 IF=eth0
 MASK4=255.255.255.0
 MTU=65520
-PASTA_OPTS="--dhcp-dns --dhcp-search"
+PASTA_OPTS=(--dhcp-dns --dhcp-search)
 
 topo_setup
 
@@ -60,7 +61,7 @@ has() {
 # fresh_pasta NAME: new pasta instance with eth0 up in its namespace
 fresh_pasta() {
 	pasta_stop
-	if ! pasta_start $PASTA_OPTS; then
+	if ! pasta_start "${PASTA_OPTS[@]}"; then
 		fail "$1" "pasta did not start"
 		return 1
 	fi
@@ -130,7 +131,7 @@ EOT
 if fresh_pasta dhclient4_start; then
 	bg dhc4 in_ns dhclient -4 -d -1 -v -cf "$TMP/dhclient.conf" \
 		-sf "$TMP/dhc4.sh" -lf "$TMP/dhc4.leases" \
-		-pf "$TMP/dhc4-own.pid" "$IF"
+		-pf "$TMP/dhc4-own.pidfile" "$IF"
 	R=$TMP/dhc4.rec
 	if ! wait_for 30 test -s "$R"; then
 		fail dhclient4_lease "no lease: $(tail -3 "$TMP/dhc4.log" | tr '\n' ' ')"
@@ -148,7 +149,7 @@ fi
 
 # --- 3. SLAAC from the RA, NDP neighbour resolution ---------------------------
 if fresh_pasta slaac_start; then
-	if wait_for 15 sh -c "nsenter -t $NS_PID -n ip -6 addr show dev $IF scope global dynamic | grep -q 'inet6 2001:db8::'"; then
+	if wait_for 10 sh -c "nsenter -t $NS_PID -n ip -6 addr show dev $IF scope global dynamic | grep -q 'inet6 2001:db8::'"; then
 		pass slaac_addr
 		# DAD done on it, so that it can be a source address
 		wait_for 5 sh -c "! nsenter -t $NS_PID -n ip -6 addr show dev $IF | grep -q tentative" || true
@@ -158,7 +159,7 @@ if fresh_pasta slaac_start; then
 		check ndp_neigh_gw wait_for 5 neigh_ok "$GW6"
 		in_ns ip -6 neigh show || true
 	else
-		fail slaac_addr "no global 2001:db8::/64 address from the RA in 15 s"
+		fail slaac_addr "no global 2001:db8::/64 address from the RA in 10 s"
 		in_ns ip -6 addr show dev "$IF" || true
 		skip ndp_neigh_gw "no global IPv6 address to send from"
 	fi
@@ -170,13 +171,15 @@ if fresh_pasta dhclient6_start; then
 	wait_for 10 link_local_ready || true
 	bg dhc6 in_ns dhclient -6 -d -1 -v -cf "$TMP/dhclient.conf" \
 		-sf "$TMP/dhc6.sh" -lf "$TMP/dhc6.leases" \
-		-pf "$TMP/dhc6-own.pid" "$IF"
+		-pf "$TMP/dhc6-own.pidfile" "$IF"
 	R=$TMP/dhc6.rec
 	if ! wait_for 30 test -s "$R"; then
 		fail dhclient6_lease "no lease: $(tail -3 "$TMP/dhc6.log" | tr '\n' ' ')"
 	else
 		cat "$R"
 		check dhclient6_addr has "$R" new_ip6_address "$HOST6"
+		check dhclient6_dns has "$R" new_dhcp6_name_servers "$REMOTE_LO6"
+		check dhclient6_search sh -c "grep '^new_dhcp6_domain_search=' '$R' | grep -q '$SEARCH'"
 	fi
 	kill "$(cat "$TMP/dhc6.pid")" 2>/dev/null || true
 fi

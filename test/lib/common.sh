@@ -88,10 +88,11 @@ as_user() {
 }
 
 # host_user_pidns CMD...: as host_user, but CMD is PID 1 of a new PID
-# namespace, so anything it leaves behind (a child that outlives a failed
-# start, say) is killed by the kernel as soon as CMD exits
+# namespace (with its own /proc: pasta looks its children up there), so
+# anything it leaves behind (a child that outlives a failed start, say) is
+# killed by the kernel as soon as CMD exits
 host_user_pidns() { $_BG_EXEC ip netns exec "$NS_HOST" unshare --pid --fork \
-	--kill-child setpriv --reuid="$TEST_UID" --regid="$TEST_GID" \
+	--kill-child --mount-proc setpriv --reuid="$TEST_UID" --regid="$TEST_GID" \
 	--clear-groups --inh-caps=-all -- "$@"; }
 
 # in_host CMD... / in_remote CMD...: run in the topology's namespaces
@@ -148,7 +149,8 @@ topo_teardown() {
 # then still the one of the final command, as they exec
 bg() {
 	local name=$1; shift
-	( _BG_EXEC=exec; "$@" ) >"$TMP/$name.log" 2>&1 &
+	# shellcheck disable=SC2030,SC2031 # meant for the subshell only
+	( _BG_EXEC="exec"; "$@" ) >"$TMP/$name.log" 2>&1 &
 	PIDS+=($!)
 	echo $! > "$TMP/$name.pid"
 }
@@ -217,7 +219,7 @@ pasta_stop() {
 	wait_for 2 pid_gone "$PASTA_PID" || true
 	wait "$PASTA_PID" 2>/dev/null || true
 	# the child is PID 1 of its own PID namespace: it ignores SIGTERM
-	[ -n "${NS_PID:-}" ] && kill -9 "$NS_PID" 2>/dev/null || true
+	if [ -n "${NS_PID:-}" ]; then kill -9 "$NS_PID" 2>/dev/null || true; fi
 	rm -f "$TMP/pasta.pid" "$TMP/nschild.pid"
 	PASTA_PID=
 	NS_PID=
