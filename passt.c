@@ -273,8 +273,6 @@ int main(int argc, char **argv)
 	pcap_init(&c);
 	conf_print(&c);
 
-	sigfd = signals_init();
-
 	/* pasta with a command of its own stays in the foreground: the
 	 * command is our child, and we exit with its status
 	 */
@@ -289,6 +287,11 @@ int main(int argc, char **argv)
 			die("Cannot write PID file %s for -P/--pid",
 			    c.pid_file);
 	}
+
+	/* After forking: the signalfd wakes up epoll for the process that
+	 * registered it
+	 */
+	sigfd = signals_init();
 
 	drop_privileges();
 

@@ -108,11 +108,14 @@
  * @ts:		Last use, seconds (CLOCK_MONOTONIC)
  * @gw_real:	Peer at the gateway address was the gateway itself: don't
  *		map the gateway address to loopback for this port
+ * @dns:	Guest sent to the --dns-forward address: answers from the
+ *		resolver come back from there
  */
 struct udp_flow {
 	int fd;
 	uint32_t ts;
 	uint8_t gw_real;
+	uint8_t dns;
 };
 
 /**
@@ -371,7 +374,7 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		    const void *daddr, const struct pool *p, size_t idx,
 		    const struct timespec *now)
 {
-	int v6 = af == AF_INET6, fd, gw_real = 0, tries;
+	int v6 = af == AF_INET6, fd, gw_real = 0, tries, dns = 0;
 	size_t i, n = 0, count;
 	uint16_t sport, dport;
 	union udp_sa a;
@@ -407,10 +410,12 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		memcpy(&dst, daddr, sizeof(dst));
 		if (dport == UDP_DNS_PORT &&
 		    !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match) &&
-		    IN6_ARE_ADDR_EQUAL(&dst, &c->ip6.dns_match))
+		    IN6_ARE_ADDR_EQUAL(&dst, &c->ip6.dns_match)) {
 			dst = c->ip6.dns_host;
-		else if (!gw_real)
+			dns = 1;
+		} else if (!gw_real) {
 			nat_outbound(c, AF_INET6, &dst);
+		}
 
 		a.sa6.sin6_family = AF_INET6;
 		a.sa6.sin6_port = htons(dport);
@@ -424,16 +429,22 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		memcpy(&dst, daddr, sizeof(dst));
 		if (dport == UDP_DNS_PORT &&
 		    !IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match) &&
-		    IN4_ARE_ADDR_EQUAL(&dst, &c->ip4.dns_match))
+		    IN4_ARE_ADDR_EQUAL(&dst, &c->ip4.dns_match)) {
 			dst = c->ip4.dns_host;
-		else if (!gw_real)
+			dns = 1;
+		} else if (!gw_real) {
 			nat_outbound(c, AF_INET, &dst);
+		}
 
 		a.sa4.sin_family = AF_INET;
 		a.sa4.sin_port = htons(dport);
 		a.sa4.sin_addr = dst;
 		sl = sizeof(a.sa4);
 	}
+
+	/* Answers from the resolver: from dns_match only if asked there */
+	if (udp_out[v6][sport].fd == fd && (dns || dport == UDP_DNS_PORT))
+		udp_out[v6][sport].dns = (uint8_t)dns;
 
 	for (i = 0; i < count; i++) {
 		const char *pl;
@@ -731,7 +742,7 @@ static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 		}
 
 		ulen = (uint16_t)(UDP_HDR_LEN +
-				  MIN((size_t)dlen, (size_t)UDP_PL_MAX - 48));
+				  MIN((size_t)dlen, (size_t)UDP_PL_MAX - 64));
 		memset(msg, 0, sizeof(msg));
 
 		if (!v6 && ee->ee_origin == SO_EE_ORIGIN_ICMP &&
@@ -820,6 +831,23 @@ static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 }
 
 /**
+ * udp_gw_seen() - Note whether the gateway address stands for the host
+ * @in:		Inbound (forwarded port) socket if set
+ * @v6:		IPv6 if set
+ * @port:	Port in the epoll reference
+ * @gport:	Guest port
+ * @real:	Datagram came from the real gateway, not a mapped local source
+ */
+static void udp_gw_seen(int in, int v6, uint16_t port, uint16_t gport,
+			int real)
+{
+	if (in)
+		udp_rep[v6][gport].gw_real = (uint8_t)real;
+	else
+		udp_out[v6][port].gw_real = (uint8_t)real;
+}
+
+/**
  * udp_sock_handler() - Datagrams or errors on a UDP socket
  * @c:		Execution context
  * @ref:	epoll reference: port, IP version, inbound flag
@@ -833,9 +861,10 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 	int v6 = !!(ref.data & UDP_REF_V6), in = !!(ref.data & UDP_REF_IN);
 	uint32_t t = (uint32_t)now->tv_sec;
 	size_t mtu = udp_mtu(c);
-	int round, i, n;
+	int round, i, n, dns;
 
 	gport = in ? (uint16_t)fwd_target(&c->udp_fwd_in, port) : port;
+	dns = !in && udp_out[v6][port].fd == ref.fd && udp_out[v6][port].dns;
 
 	if (events & EPOLLERR)
 		udp_errq_drain(c, ref.fd, v6, gport);
@@ -888,7 +917,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 			int local = 0;
 
 			if (udp_mh_recv[i].msg_hdr.msg_flags & MSG_TRUNC ||
-			    plen > UDP_PL_MAX - 40) {
+			    l4len > UINT16_MAX) {
 				udp_stats.trunc++;
 				continue;
 			}
@@ -907,7 +936,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 				if (sn4->sin_family != AF_INET)
 					continue;
 				sport = ntohs(sn4->sin_port);
-				if (sport == UDP_DNS_PORT &&
+				if (sport == UDP_DNS_PORT && dns &&
 				    !IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match)
 				    && IN4_ARE_ADDR_EQUAL(&src,
 							  &c->ip4.dns_host))
@@ -923,16 +952,10 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 				memcpy(uh + 6, ck ? &ck : &(uint16_t){ 0xffff },
 				       2);
 
-				if (!local && IN4_ARE_ADDR_EQUAL(&src,
-								 &c->ip4.gw)) {
-					if (in)
-						udp_rep[v6][gport].gw_real = 1;
-					else
-						udp_out[v6][port].gw_real = 1;
-				} else if (local) {
-					if (in)
-						udp_rep[v6][gport].gw_real = 0;
-				}
+				if (local || IN4_ARE_ADDR_EQUAL(&src,
+								&c->ip4.gw))
+					udp_gw_seen(in, v6, port, gport,
+						    !local);
 
 				if (IP4_HDR_LEN + l4len > mtu) {
 					if (nf) {
@@ -957,7 +980,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 				if (sn->sin6_family != AF_INET6)
 					continue;
 				sport = ntohs(sn->sin6_port);
-				if (sport == UDP_DNS_PORT &&
+				if (sport == UDP_DNS_PORT && dns &&
 				    !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match)
 				    && IN6_ARE_ADDR_EQUAL(&src,
 							  &c->ip6.dns_host))
@@ -975,16 +998,10 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 				memcpy(uh + 6, ck ? &ck : &(uint16_t){ 0xffff },
 				       2);
 
-				if (!local && IN6_ARE_ADDR_EQUAL(&src,
-								 &c->ip6.gw)) {
-					if (in)
-						udp_rep[v6][gport].gw_real = 1;
-					else
-						udp_out[v6][port].gw_real = 1;
-				} else if (local) {
-					if (in)
-						udp_rep[v6][gport].gw_real = 0;
-				}
+				if (local || IN6_ARE_ADDR_EQUAL(&src,
+								&c->ip6.gw))
+					udp_gw_seen(in, v6, port, gport,
+						    !local);
 
 				if (IP6_HDR_LEN + l4len > mtu) {
 					if (nf) {

@@ -30,7 +30,7 @@ import time
 # Fixed names: lower-case, without the trailing dot
 ZONE = {
 	'www.example.org': {'A': ['192.0.2.80'], 'AAAA': ['2001:db8:2::80']},
-	'ns.example.org': {'A': ['192.0.2.53'], 'AAAA': ['2001:db8:2::53']},
+	'fwd.example.org': {'A': ['192.0.2.81'], 'AAAA': ['2001:db8:2::81']},
 	'v4only.example.org': {'A': ['192.0.2.4']},
 	'v6only.example.org': {'AAAA': ['2001:db8:2::6']},
 	'passt.test': {'A': ['192.0.2.1'], 'AAAA': ['2001:db8:2::1']},

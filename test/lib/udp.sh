@@ -23,6 +23,9 @@ UDP_SIZES=${UDP_SIZES:-"1 1472 9000 65000"}
 DNS_NAME=www.example.org		# as in dns_server.py's ZONE
 DNS_A=192.0.2.80
 DNS_AAAA=2001:db8:2::80
+DNS_FWD_NAME=fwd.example.org		# only looked up through --dns-forward
+DNS_FWD_A=192.0.2.81
+DNS_FWD_AAAA=2001:db8:2::81
 DNS_FWD4=192.0.2.53			# --dns-forward addresses: nothing there
 DNS_FWD6=2001:db8:53::53
 PYTHON=${PYTHON:-$(command -v /usr/bin/python3 python3 | head -1)}
@@ -56,7 +59,8 @@ udp_remote_servers() {
 }
 
 # udp_client_write: write $TMP/udp_client.py, the namespace-side client:
-#   udp_client.py echo ADDR PORT SIZE     random SIZE bytes, reply identical
+#   udp_client.py echo ADDR PORT SIZE [SRC]
+#                                         random SIZE bytes, reply identical
 #   udp_client.py refused ADDR PORT       ECONNREFUSED seen within 5 s
 #   udp_client.py burst ADDR PORT0 COUNT  one datagram to each of COUNT
 #                                         ports from PORT0, within 20 s
@@ -73,6 +77,8 @@ if mode == 'echo':
 	size = int(sys.argv[4])
 	data = os.urandom(size)
 	s = sock(addr)
+	if len(sys.argv) > 5:		# source address
+		s.bind((sys.argv[5], 0))
 	s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
 	s.settimeout(1)
 	for attempt in range(3):	# UDP: allow two losses, not three
@@ -159,7 +165,7 @@ ping_seq_ok() {
 # reply's source)
 icmp_ids() {
 	tcpdump -nr "$1" 2>/dev/null | sed -nE \
-		-e 's/.* IP6? ([^ ]+) > ([^ :]+): ICMP6?,? echo (request|reply), id ([0-9]+), seq ([0-9]+).*/\3 \4 \5 \1 \2/p' | \
+		-e 's/.* IP6? ([^ ]+) > ([^ ]+): ICMP6?,? echo (request|reply), id ([0-9]+), seq ([0-9]+).*/\3 \4 \5 \1 \2/p' | \
 		while read -r kind id sq src dst; do
 			if [ "$kind" = request ]; then
 				echo "request $id $sq $dst"
@@ -169,6 +175,14 @@ icmp_ids() {
 		done | sort -u
 }
 
+# icmp_ids_summary NSCAP REMOTECAP: counts of echo messages, for the log
+icmp_ids_summary() {
+	echo "ICMP echo messages (kind, destination) in the namespace/guest:"
+	icmp_ids "$1" | awk '{ print $1, $4 }' | sort | uniq -c
+	echo "and in the remote:"
+	icmp_ids "$2" | awk '{ print $1, $4 }' | sort | uniq -c
+}
+
 # icmp_ids_ok NSCAP REMOTECAP: the echo requests the namespace sent reached
 # the remote with the same identifiers and sequence numbers, and every one
 # got a reply with them in the namespace
@@ -176,8 +190,8 @@ icmp_ids_ok() {
 	local ns remote
 	ns=$(icmp_ids "$1")
 	remote=$(icmp_ids "$2")
-	echo "namespace side:"; echo "$ns" | head -40
-	echo "remote side:"; echo "$remote" | head -40
+	echo "namespace side:"; echo "$ns" | head -20
+	echo "remote side:"; echo "$remote" | head -20
 	[ -n "$ns" ] || return 1
 	[ "$(echo "$ns" | grep '^request')" = "$(echo "$remote" | grep '^request')" ] || return 1
 	[ "$(echo "$ns" | grep '^request' | cut -d' ' -f2-)" = \
@@ -236,10 +250,10 @@ udp_refused() {
 	fi
 }
 
-# dns_lookup NAME TYPE SERVER EXPECTED: busybox nslookup answer
+# dns_lookup NAME TYPE QNAME SERVER EXPECTED: busybox nslookup answer
 dns_lookup() {
-	local n=$1 t=$2 srv=$3 exp=$4
-	timeout 15 nslookup -type=$t www.example.org "$srv" > /tmp/ns.out 2>&1
+	local n=$1 t=$2 q=$3 srv=$4 exp=$5
+	timeout 15 nslookup -type=$t "$q" "$srv" > /tmp/ns.out 2>&1
 	if sed -n '/^Name:/,$p' /tmp/ns.out | grep -qE "^Address( [0-9]+)?:[[:space:]]*$exp\$"; then
 		result "$n" 0 "$exp"
 	else
