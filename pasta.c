@@ -81,6 +81,7 @@
 #define NS_MTU_DEFAULT		MTU_MAX		/* tap MTU without -m */
 #define NS_PREFIX_LEN6_DEFAULT	64		/* RFC 4291 2.5.4 */
 #define NS_PREFIX_LEN4_DEFAULT	24		/* conf.c normally sets it */
+#define PASTA_TAP_TXQLEN	10000	/* frames: ~10 ms at 1 Mpps */
 #define NS_ID_MAP_LEN		64		/* "0 4294967295 1\n" fits */
 
 /* Go-ahead pipe towards the spawned child, write end; -1 if none */
@@ -496,6 +497,22 @@ static int pasta_tap_open_ns(void *arg)
 	}
 	ifr.ifr_name[sizeof(ifr.ifr_name) - 1] = '\0';
 	memcpy(c->pasta_ifname, ifr.ifr_name, sizeof(c->pasta_ifname));
+
+	/* A longer transmit queue absorbs bursts from the namespace while
+	 * we're busy elsewhere: frames dropped there are lost for UDP
+	 */
+	{
+		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct ifreq q;
+
+		if (s >= 0) {
+			memset(&q, 0, sizeof(q));
+			memcpy(q.ifr_name, ifr.ifr_name, sizeof(q.ifr_name));
+			q.ifr_qlen = PASTA_TAP_TXQLEN;
+			ioctl(s, SIOCSIFTXQLEN, &q);
+			close(s);
+		}
+	}
 
 	a->ifi = if_nametoindex(c->pasta_ifname);
 	if (!a->ifi) {

@@ -68,17 +68,22 @@ perf_build() {
 		-o "$RR" "$PERF_DIR/rr.c"
 }
 
-# iperf_server_start / iperf_server_restart: one long-lived iperf3 server in
-# "remote", restarted after a client failed (it may be stuck with that client)
+# iperf_server_start / iperf_server_restart: long-lived iperf3 servers in
+# "remote", one bound to each target address (a reply from an unbound UDP
+# socket would leave from the eth0 address, and clients drop it); restarted
+# after a client failed, as the server may be stuck with that client
 iperf_server_start() {
-	bg iperfsrv in_remote iperf3 -s -p $IPERF_PORT
-	wait_for 5 sh -c "ip netns exec $NS_REMOTE ss -Hltn 'sport = :$IPERF_PORT' | grep -q ."
+	bg iperfsrv4 in_remote iperf3 -s -p $IPERF_PORT -B $DST4
+	bg iperfsrv6 in_remote iperf3 -s -p $IPERF_PORT -B $DST6
+	wait_for 5 sh -c "[ \$(ip netns exec $NS_REMOTE ss -Hltn 'sport = :$IPERF_PORT' | wc -l) = 2 ]"
 }
 iperf_server_restart() {
-	local p
-	p=$(cat "$TMP/iperfsrv.pid" 2>/dev/null) || true
-	[ -n "$p" ] && kill "$p" 2>/dev/null
-	[ -n "$p" ] && { wait_for 3 pid_gone "$p" || kill -9 "$p" 2>/dev/null; }
+	local p n
+	for n in iperfsrv4 iperfsrv6; do
+		p=$(cat "$TMP/$n.pid" 2>/dev/null) || continue
+		kill "$p" 2>/dev/null
+		wait_for 3 pid_gone "$p" || kill -9 "$p" 2>/dev/null
+	done
 	iperf_server_start
 }
 
@@ -98,12 +103,11 @@ perf_setup() {
 	# pasta's sockets live) reuse TIME_WAIT ports, with a wide range
 	in_host sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
 	in_host sysctl -qw net.ipv4.tcp_tw_reuse=1
-	in_remote sysctl -qw net.core.rmem_max=16777216
-	in_remote sysctl -qw net.core.wmem_max=16777216
 
 	iperf_server_start
-	bg rrsrv in_remote "$RR" -s -p $RR_PORT
-	wait_for 5 sh -c "ip netns exec $NS_REMOTE ss -Hltn 'sport = :$RR_PORT' | grep -q ."
+	bg rrsrv4 in_remote "$RR" -s -b $DST4 -p $RR_PORT
+	bg rrsrv6 in_remote "$RR" -s -b $DST6 -p $RR_PORT
+	wait_for 5 sh -c "[ \$(ip netns exec $NS_REMOTE ss -Hltn 'sport = :$RR_PORT' | wc -l) = 2 ]"
 }
 
 # in_client_t SECS CMD...: run CMD as root in the current variant's
@@ -326,8 +330,9 @@ perf_main() {
 	perf_setup
 	for f in "${rows[@]}"; do "$f"; done
 
-	local start
+	local start started
 	start=$(date +%s)
+	started=$(date -u '+%Y-%m-%d %H:%M UTC')
 	for v in ${PERF_ONLY:-$PERF_VARIANTS}; do
 		for mtu in 65520 1500; do
 			if ! variant_start "$v" "$mtu"; then
@@ -339,7 +344,7 @@ perf_main() {
 	done
 
 	{
-		echo "passt/pasta benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, kernel $(uname -r)"
+		echo "passt/pasta benchmarks, started $started, $(nproc) CPUs, kernel $(uname -r)"
 		echo "ours: $OURS_PASTA ($(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown))"
 		echo "reference: $REF_PASTA ($(dpkg-query -W -f='${Version}' passt 2>/dev/null || echo unknown)), slirp4netns $(slirp4netns --version 2>/dev/null | head -1 | awk '{print $3}')"
 		echo "each value: one run of ${PERF_T}s; n/a: variant or measurement failed (see log)"

@@ -5,10 +5,13 @@
  *
  * One small program, libc only, both ends of three measurements:
  *
- *   rr -s [-p PORT]
- *	server: echoes back whatever arrives, on TCP and UDP, dual-stack
- *	[::]:PORT (default 5300). TCP connections are served from one epoll
- *	loop; a connection is closed when the peer closes it.
+ *   rr -s [-b ADDR] [-p PORT]
+ *	server: echoes back whatever arrives, on TCP and UDP, on ADDR:PORT
+ *	(default: dual-stack [::], port 5300). TCP connections are served from
+ *	one epoll loop; a connection is closed when the peer closes it. Bind
+ *	to the address clients target if the host has several: a reply from
+ *	an unbound UDP socket leaves from the address of the route back, and
+ *	a client's connected socket drops it.
  *
  *   rr -c ADDR -m MODE [-p PORT] [-t SECONDS] [-l BYTES]
  *	client, one line of output on success, exit 1 on failure:
@@ -74,7 +77,7 @@ static uint64_t rr_now(void)
 static void rr_usage(const char *name)
 {
 	fprintf(stderr,
-		"Usage: %s -s [-p PORT]\n"
+		"Usage: %s -s [-b ADDR] [-p PORT]\n"
 		"       %s -c ADDR -m tcp_rr|tcp_crr|udp_rr [-p PORT] "
 		"[-t SECONDS] [-l BYTES]\n", name, name);
 	exit(2);
@@ -169,31 +172,31 @@ static int rr_read_all(int s, char *buf, size_t len)
 }
 
 /**
- * rr_server() - Echo TCP streams and UDP datagrams on [::]:@port, forever
- * @port:	Port, host order
+ * rr_server() - Echo TCP streams and UDP datagrams on @a, forever
+ * @a:		Address and port to bind to
+ * @al:		Length of @a
  *
  * Return: 1 on setup failure (does not return otherwise)
  */
-static int rr_server(unsigned port)
+static int rr_server(const struct sockaddr_storage *a, socklen_t al)
 {
-	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
-				  .sin6_addr = IN6ADDR_ANY_INIT,
-				  .sin6_port = htons(port) };
 	struct epoll_event ev, events[RR_EVENTS];
 	int tl, us, ep, one = 1, zero = 0, nconn = 0;
 
-	tl = socket(AF_INET6, SOCK_STREAM, 0);
-	us = socket(AF_INET6, SOCK_DGRAM, 0);
+	tl = socket(a->ss_family, SOCK_STREAM, 0);
+	us = socket(a->ss_family, SOCK_DGRAM, 0);
 	ep = epoll_create1(0);
 	if (tl < 0 || us < 0 || ep < 0) {
 		perror("rr: socket");
 		return 1;
 	}
 	setsockopt(tl, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	setsockopt(tl, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	setsockopt(us, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	if (bind(tl, (struct sockaddr *)&a, sizeof(a)) ||
-	    bind(us, (struct sockaddr *)&a, sizeof(a)) || listen(tl, 1024)) {
+	if (a->ss_family == AF_INET6) {
+		setsockopt(tl, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		setsockopt(us, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	}
+	if (bind(tl, (const struct sockaddr *)a, al) ||
+	    bind(us, (const struct sockaddr *)a, al) || listen(tl, 1024)) {
 		perror("rr: bind/listen");
 		return 1;
 	}
@@ -410,11 +413,12 @@ int main(int argc, char **argv)
 	size_t len = 64;
 	socklen_t sl;
 
-	while ((opt = getopt(argc, argv, "sc:m:p:t:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "sb:c:m:p:t:l:")) != -1) {
 		switch (opt) {
 		case 's':
 			server = 1;
 			break;
+		case 'b':
 		case 'c':
 			addr = optarg;
 			break;
@@ -438,8 +442,11 @@ int main(int argc, char **argv)
 	    !secs || secs > 3600)
 		rr_usage(argv[0]);
 
-	if (server)
-		return rr_server(port);
+	if (server) {
+		if (!(sl = rr_addr(addr ? addr : "::", port, &sa)))
+			rr_usage(argv[0]);
+		return rr_server(&sa, sl);
+	}
 
 	if (!addr || !mode || !(sl = rr_addr(addr, port, &sa)))
 		rr_usage(argv[0]);
