@@ -63,3 +63,19 @@ elif (cd "$B" && timeout 300 make -s -B -j2 WERROR=1 >"$TMP/make.out" 2>"$TMP/ma
 else
 	fail build_werror "make -B WERROR=1 failed: $(grep -m5 -E "error|warning|\*\*\*" "$TMP/make.err" | tr "\n" " ")"
 fi
+
+# --- make install / uninstall with prefix and DESTDIR ---------------------------
+I=$TMP/inst
+if (cd "$TOP" && make -s install DESTDIR="$I" prefix=/usr >"$TMP/inst.out" 2>&1); then
+	for f in bin/passt bin/pasta bin/qrap share/man/man1/passt.1 \
+		 share/man/man1/pasta.1 share/man/man1/qrap.1; do
+		check "install_$(basename "$f")" test -e "$I/usr/$f"
+	done
+	check install_pasta_is_link test -L "$I/usr/bin/pasta"
+	(cd "$TOP" && make -s uninstall DESTDIR="$I" prefix=/usr >/dev/null 2>&1) || true
+	left=$(find "$I" -type f -o -type l | wc -l)
+	[ "$left" = 0 ] && pass install_uninstall || \
+		fail install_uninstall "$left files left after uninstall"
+else
+	fail install "make install failed: $(tail -3 "$TMP/inst.out" | tr '\n' ' ')"
+fi

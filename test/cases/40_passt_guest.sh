@@ -125,6 +125,18 @@ else
 		guest_console guest2
 	fi
 	guest_exit guest2 30 || guest_stop guest2
+
+	# A third guest through qrap and qemu's -netdev socket,fd=
+	sleep 1
+	GUEST_QRAP=1 guest_start guest3 "$SOCK" "$TMP/guest2.sh"
+	if guest_wait guest3 '^GUEST-TEST rc=' "$GUEST_TIMEOUT" && \
+	   console_has guest3 "$dhcp"; then
+		pass passt_guest_qrap
+	else
+		fail passt_guest_qrap "guest through qrap got no DHCP lease: $(tail -3 "$TMP/guest3.log" 2>/dev/null | tr '\n' ' ')"
+		guest_console guest3
+	fi
+	guest_exit guest3 30 || guest_stop guest3
 fi
 
 # The capture file: readable by tcpdump, with the DHCP exchange in it

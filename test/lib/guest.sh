@@ -59,13 +59,20 @@ guest_start() {
 
 	# No -enable-kvm: guests under KVM stall in the firmware on these
 	# machines. No option ROM (iPXE) on the NIC: we boot with -kernel. ip netns exec and setpriv exec, so the PID is qemu's.
-	bg "$name" host_user qemu-system-x86_64 \
+	# GUEST_QRAP=1: connect through qrap and qemu's "socket" back-end
+	# (descriptor 5) instead of the "stream" back-end; qrap execs qemu
+	local wrap=() netdev="stream,id=n0,server=off,addr.type=unix,addr.path=$sock"
+	if [ "${GUEST_QRAP:-0}" = 1 ]; then
+		wrap=(env "PASST_SOCKET=$sock" "$TOP/qrap" 5)
+		netdev="socket,fd=5,id=n0"
+	fi
+	bg "$name" host_user "${wrap[@]}" qemu-system-x86_64 \
 		-machine q35 -cpu max -m 256 -smp 1 \
 		-nodefaults -nographic -no-reboot \
 		-kernel "$kernel" -initrd "$TMP/$name.initrd" \
 		-append 'console=ttyS0 quiet panic=-1' \
 		-serial "file:$TMP/$name.console" \
-		-netdev "stream,id=n0,server=off,addr.type=unix,addr.path=$sock" \
+		-netdev "$netdev" \
 		-device "virtio-net-pci,netdev=n0,mac=$GUEST_MAC,romfile="
 	GUEST_NAMES+=("$name")
 }
