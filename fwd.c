@@ -30,6 +30,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -534,4 +535,104 @@ int fwd_parse(struct fwd_ports *fwd, const char *spec, int pasta,
 
 	fwd->mode = FWD_SPEC;
 	return 0;
+}
+
+/* Automatic forwarding (pasta "auto"): which ports are bound on one side,
+ * read from /proc/net/{tcp,tcp6,udp,udp6} of that side's namespace.
+ * Lines look like (proc(5)):
+ *   "  12: 0100007F:1F90 00000000:0000 0A ..." (IPv4, port 0x1f90)
+ *   "   0: 00000000000000000000000000000000:0016 ... 0A ..." (IPv6)
+ * TCP sockets count in state 0A (LISTEN), UDP sockets in state 07 (CLOSE,
+ * i.e. bound and not connected).
+ */
+#define FWD_SCAN_STATE_TCP_LISTEN	0x0a
+#define FWD_SCAN_STATE_UDP_UNCONN	0x07
+#define FWD_SCAN_LINE_MAX		512	/* proc lines are ~150 bytes */
+
+/**
+ * fwd_scan_line() - Parse one line of /proc/net/{tcp,udp}[6]
+ * @line:	NUL-terminated line
+ * @state:	Socket state that counts
+ * @port:	Local port, set on success
+ *
+ * Return: 1 if the line is a socket in @state, 0 otherwise
+ */
+static int fwd_scan_line(const char *line, unsigned int state,
+			 unsigned int *port)
+{
+	unsigned int p, st;
+	const char *colon;
+
+	/* "sl:" then the local address, then ":PORT" */
+	colon = strchr(line, ':');
+	if (!colon)
+		return 0;
+	colon = strchr(colon + 1, ':');
+	if (!colon)
+		return 0;
+
+	/* PORT, remote address, STATE */
+	if (sscanf(colon + 1, "%4x %*s %2x", &p, &st) != 2)
+		return 0;
+
+	if (st != state || !p || p >= NUM_PORTS)
+		return 0;
+
+	*port = p;
+	return 1;
+}
+
+/**
+ * fwd_scan() - Add the bound ports listed in a /proc/net file to a map
+ * @fd:		Open /proc/net/{tcp,udp}[6] descriptor, or -1 (nothing to do)
+ * @udp:	1 for UDP (state "unconnected"), 0 for TCP (state LISTEN)
+ * @map:	Bitmap to add ports to
+ * @exclude:	Ports not to add (those we bound ourselves), or NULL
+ *
+ * Return: number of ports added, or -1 on read error
+ */
+int fwd_scan(int fd, int udp, uint8_t *map, const uint8_t *exclude)
+{
+	unsigned int state = udp ? FWD_SCAN_STATE_UDP_UNCONN :
+				   FWD_SCAN_STATE_TCP_LISTEN;
+	char buf[8192], line[FWD_SCAN_LINE_MAX];
+	size_t linelen = 0;
+	int added = 0, first = 1;
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+
+	if (lseek(fd, 0, SEEK_SET))
+		return -1;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		ssize_t i;
+
+		for (i = 0; i < n; i++) {
+			unsigned int port;
+
+			if (buf[i] != '\n') {
+				if (linelen < sizeof(line) - 1)
+					line[linelen++] = buf[i];
+				continue;
+			}
+
+			line[linelen] = '\0';
+			linelen = 0;
+			if (first) {	/* header line */
+				first = 0;
+				continue;
+			}
+			if (!fwd_scan_line(line, state, &port))
+				continue;
+			if (exclude && fwd_bit_isset(exclude, port))
+				continue;
+			if (!fwd_bit_isset(map, port))
+				added++;
+			fwd_bit_set(map, port);
+		}
+	}
+
+	return n < 0 ? -1 : added;
 }

@@ -61,5 +61,6 @@ int fwd_port_is_set(const struct fwd_ports *fwd, unsigned int port);
 void fwd_port_set(struct fwd_ports *fwd, unsigned int port);
 void fwd_port_clear(struct fwd_ports *fwd, unsigned int port);
 unsigned int fwd_target(const struct fwd_ports *fwd, unsigned int port);
+int fwd_scan(int fd, int udp, uint8_t *map, const uint8_t *exclude);
 
 #endif /* FWD_H */

@@ -9,6 +9,8 @@
  */
 
 #include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include "../../fwd.c"
@@ -312,8 +314,52 @@ static void test_edges(void)
 	CHECK(fwd_target(&t, 70000) == 70000, "out of range target");
 }
 
+/* fwd_scan() on /proc/net/tcp- and udp6-like content in a memfd */
+static void test_scan(void)
+{
+	static const char tcp[] =
+	"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	"   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 1 1 0 100 0 0 10 0\n"
+	"   1: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0\n"
+	"   2: 0200A8C0:D431 0100A8C0:0050 01 00000000:00000000 00:00000000 00000000  1000        0 3 1 0 100 0 0 10 0\n"
+	"   3: 00000000:0000 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4\n"
+	"garbage line with : and : but nothing else\n"
+	"   4: 00000000:1F91 00000000:0000 0A";	/* no newline: ignored */
+	static const char udp6[] =
+	"  sl  local_address                         remote_address                        st\n"
+	"  10: 00000000000000000000000000000000:0035 00000000000000000000000000000000:0000 07 00000000:00000000\n"
+	"  11: 00000000000000000000000001000000:1389 00000000000000000000000000000000:0000 01 00000000:00000000\n";
+	uint8_t map[NUM_PORTS / 8] = { 0 }, ex[NUM_PORTS / 8] = { 0 };
+	int fd = memfd_create("scan", 0), n;
+
+	CHECK(fd >= 0, "memfd_create");
+	if (fd < 0)
+		return;
+	CHECK(write(fd, tcp, sizeof(tcp) - 1) == (ssize_t)sizeof(tcp) - 1,
+	      "write");
+	fwd_bit_set(ex, 22);
+	n = fwd_scan(fd, 0, map, ex);
+	CHECK(n == 1 && fwd_bit_isset(map, 8080) && !fwd_bit_isset(map, 22) &&
+	      !fwd_bit_isset(map, 0xd431) && !fwd_bit_isset(map, 0) &&
+	      !fwd_bit_isset(map, 8081), "tcp scan: %i", n);
+	n = fwd_scan(fd, 0, map, NULL);
+	CHECK(n == 1 && fwd_bit_isset(map, 22), "tcp rescan: %i", n);
+	close(fd);
+
+	fd = memfd_create("scan6", 0);
+	CHECK(write(fd, udp6, sizeof(udp6) - 1) == (ssize_t)sizeof(udp6) - 1,
+	      "write");
+	memset(map, 0, sizeof(map));
+	n = fwd_scan(fd, 1, map, NULL);
+	CHECK(n == 1 && fwd_bit_isset(map, 53) && !fwd_bit_isset(map, 5001),
+	      "udp6 scan: %i", n);
+	close(fd);
+	CHECK(fwd_scan(-1, 0, map, NULL) == 0, "no descriptor");
+}
+
 int main(void)
 {
+	test_scan();
 	test_examples();
 	test_keywords();
 	test_accumulate();
