@@ -7,15 +7,24 @@
 #   httpd :8000, socat :8001 (upload sink) :8002 (1 MiB each) :8003
 #   (half-close) :8006 (endless), tcp_tool serve-rst :8004, iperf3 :5201
 #     |  veth
-#  ns "host" 198.51.100.2, 2001:db8::2, socat on 127.0.0.1:7777 only
+#  ns "host" 198.51.100.2, 2001:db8::2, socat on 127.0.0.1:7777, [::1]:7777
 #   pasta --config-net -t 8080 -t 2222:22 -t 198.51.100.2/9100
 #         -t 9000-9005,~9003 -t 8081 -u none -T none -U none
 #     |  tap
 #  pasta namespace: clients (curl, socat, iperf3, tcp_tool.py), and
-#   servers on 8080 22 9100 9002 9003 (answer "ns-PORT"), 8081 (half-close)
+#   servers on 8080 22 9100 9002 9003 (read a line, answer "ns-PORT"),
+#   9001 (banner "ns-9001", then close), 8081 (half-close)
 #
-# Outbound: curl to 198.51.100.1, 203.0.113.1, [2001:db8::1]; 256 MiB down
-# and up, both families, sha256 compared; 200 concurrent 1 MiB downloads.
+# The remote's veth addresses, 198.51.100.1 and 2001:db8::1, are also the
+# gateway addresses: by default pasta maps connections to them to the host's
+# loopback (checked with a server that only listens there, :7777), so
+# the outbound checks of the first instance target the remote's loopback
+# addresses 203.0.113.1 and 2001:db8:1::1, routed through the gateway; a
+# second instance, with --no-map-gw, checks curl to 198.51.100.1 and
+# [2001:db8::1], and that :7777 is then out of reach.
+#
+# Outbound: curl; 256 MiB down and up, both families, sha256 compared; 200
+# concurrent 1 MiB downloads.
 # Inbound through each form of -t, from the remote and from the host's
 # loopback (the latter takes pasta's splice path). Half-close, RST,
 # refused connections; iperf3 both ways; a client killed mid-transfer
@@ -41,6 +50,8 @@ if ! tcp_remote_servers; then
 fi
 bg hostlo in_host socat \
 	"TCP4-LISTEN:$TCP_P_HOSTLO,bind=127.0.0.1,reuseaddr,fork" "SYSTEM:echo host-lo"
+bg hostlo6 in_host socat \
+	"TCP6-LISTEN:$TCP_P_HOSTLO,bind=[::1],reuseaddr,fork" "SYSTEM:echo host-lo"
 wait_for 5 tcp_listening in_host "$TCP_P_HOSTLO" || true
 
 # shellcheck disable=SC2086
@@ -54,17 +65,16 @@ if ! tcp_ns_servers in_ns; then
 	exit 0
 fi
 
-# --- Outbound: HTTP with curl, three destinations
-tcp_expect tcp_pasta_curl4 '^tcp-test-index$' \
-	in_ns curl -sS --max-time 10 "http://$REMOTE4:$TCP_P_HTTP/index.html"
+# --- Outbound: HTTP with curl to the remote's loopback addresses (routed
+# through the gateway, not the gateway itself: see the header)
 tcp_expect tcp_pasta_curl4_remote_lo '^tcp-test-index$' \
 	in_ns curl -sS --max-time 10 "http://$REMOTE_LO4:$TCP_P_HTTP/index.html"
-tcp_expect tcp_pasta_curl6 '^tcp-test-index$' \
-	in_ns curl -sS --max-time 10 -g "http://[$REMOTE6]:$TCP_P_HTTP/index.html"
+tcp_expect tcp_pasta_curl6_remote_lo '^tcp-test-index$' \
+	in_ns curl -sS --max-time 10 -g "http://[$REMOTE_LO6]:$TCP_P_HTTP/index.html"
 
 # --- Bulk: TCP_BIG_MB MiB down (curl) and up (socat), both families
 for fam in 4 6; do
-	if [ $fam = 4 ]; then a=$REMOTE4; u=$REMOTE4; else a="[$REMOTE6]"; u=$REMOTE6; fi
+	if [ $fam = 4 ]; then a=$REMOTE_LO4; else a="[$REMOTE_LO6]"; fi
 	t0=$(date +%s%N)
 	tcp_expect "tcp_pasta_download${fam}_${TCP_BIG_MB}M" "^$TCP_SHA_BIG\$" \
 		in_ns timeout 90 sh -c "curl -sS --max-time 80 -g 'http://$a:$TCP_P_HTTP/big' | sha256sum | cut -d' ' -f1"
@@ -73,7 +83,7 @@ for fam in 4 6; do
 	tcp_upload_sink "up$fam" $((8010 + fam)) || true
 	t0=$(date +%s%N)
 	in_ns timeout 90 socat -u "OPEN:$TMP/www/big,rdonly" \
-		"TCP:$u:$((8010 + fam))" || true
+		"TCP:$a:$((8010 + fam))" || true
 	wait_for 20 test -s "$TMP/up$fam.sha" || true
 	echo "  upload: $(tcp_since "$t0") s"
 	tcp_expect "tcp_pasta_upload${fam}_${TCP_BIG_MB}M" "^$TCP_SHA_BIG\$" \
@@ -83,26 +93,26 @@ done
 # --- 200 concurrent connections, 1 MiB each
 tcp_expect tcp_pasta_concurrent_${TCP_MULTI_N}x1M \
 	"^unfinished=0 $TCP_MULTI_N $TCP_SHA_ONE:1048576\$" \
-	tcp_tool in_ns multi "$REMOTE4" "$TCP_P_MULTI" "$TCP_MULTI_N"
+	tcp_tool in_ns multi "$REMOTE_LO4" "$TCP_P_MULTI" "$TCP_MULTI_N"
 
 # --- Half-close, RST, refused, outbound
 tcp_expect tcp_pasta_halfclose4 "^count=$TCP_HALF_REQ len=1048576 sha=$TCP_SHA_ONE\$" \
-	tcp_tool in_ns halfclose "$REMOTE4" "$TCP_P_HALF" "$TCP_HALF_REQ"
+	tcp_tool in_ns halfclose "$REMOTE_LO4" "$TCP_P_HALF" "$TCP_HALF_REQ"
 tcp_expect tcp_pasta_halfclose6 "^count=$TCP_HALF_REQ len=1048576 sha=$TCP_SHA_ONE\$" \
-	tcp_tool in_ns halfclose "$REMOTE6" "$TCP_P_HALF" "$TCP_HALF_REQ"
-tcp_expect tcp_pasta_rst4 '^reset ' tcp_tool in_ns rst "$REMOTE4" "$TCP_P_RST"
-tcp_expect tcp_pasta_rst6 '^reset ' tcp_tool in_ns rst "$REMOTE6" "$TCP_P_RST"
+	tcp_tool in_ns halfclose "$REMOTE_LO6" "$TCP_P_HALF" "$TCP_HALF_REQ"
+tcp_expect tcp_pasta_rst4 '^reset ' tcp_tool in_ns rst "$REMOTE_LO4" "$TCP_P_RST"
+tcp_expect tcp_pasta_rst6 '^reset ' tcp_tool in_ns rst "$REMOTE_LO6" "$TCP_P_RST"
 tcp_expect tcp_pasta_refused4 '^refused [01]\.[0-9]+s$' \
-	tcp_tool in_ns refused "$REMOTE4" "$TCP_P_CLOSED"
+	tcp_tool in_ns refused "$REMOTE_LO4" "$TCP_P_CLOSED"
 tcp_expect tcp_pasta_refused6 '^refused [01]\.[0-9]+s$' \
-	tcp_tool in_ns refused "$REMOTE6" "$TCP_P_CLOSED"
+	tcp_tool in_ns refused "$REMOTE_LO6" "$TCP_P_CLOSED"
 
 # --- Inbound, every form of -t
 tcp_inbound tcp_pasta "$HOST4"
 
 # --- iperf3, both directions, both families
 for fam in 4 6; do
-	if [ $fam = 4 ]; then a=$REMOTE4; else a=$REMOTE6; fi
+	if [ $fam = 4 ]; then a=$REMOTE_LO4; else a=$REMOTE_LO6; fi
 	for dir in "" -R; do
 		n=tcp_pasta_iperf3_ipv$fam${dir:+_reverse}
 		if in_ns timeout 20 iperf3 -c "$a" -p "$TCP_P_IPERF" -t 3 -f m \
@@ -120,7 +130,7 @@ done
 # --- A client killed mid-transfer leaves nothing behind in pasta
 sleep 1
 fd0=$(tcp_fd_count "$PASTA_PID")
-bg killme in_ns socat -u "TCP:$REMOTE4:$TCP_P_STREAM" /dev/null
+bg killme in_ns socat -u "TCP:$REMOTE_LO4:$TCP_P_STREAM" /dev/null
 kp=$(cat "$TMP/killme.pid")
 running() { [ "$(tcp_fd_count "$PASTA_PID")" -gt "$fd0" ]; }
 if wait_for 5 running; then
@@ -140,15 +150,39 @@ else
 	fail tcp_pasta_killed_client_no_leak "the transfer did not start"
 fi
 
-# --- Gateway address maps to the host's loopback, unless --no-map-gw
+# --- The gateway address maps to the host's loopback: 7777 listens there
+# only
 tcp_expect tcp_pasta_map_gw '^host-lo$' tcp_tool in_ns line "$GW4" "$TCP_P_HOSTLO"
+tcp_expect tcp_pasta_map_gw6 '^host-lo$' tcp_tool in_ns line "$GW6" "$TCP_P_HOSTLO"
+
+# --- Second instance, --no-map-gw: the gateway address is the remote's
+# address again, and the host's loopback is out of reach through it
 pasta_stop
+# the servers of the first namespace would keep it alive
+for n in nssrv8080 nssrv22 nssrv9100 nssrv9001 nssrv9002 nssrv9003 nshalf; do
+	kill "$(cat "$TMP/$n.pid")" 2>/dev/null || true
+done
 # shellcheck disable=SC2086
-if pasta_start $PASTA_OPTS --no-map-gw; then
-	tcp_expect tcp_pasta_no_map_gw '^(refused|timeout|error) ' \
-		tcp_tool in_ns refused "$GW4" "$TCP_P_HOSTLO"
-else
-	fail tcp_pasta_no_map_gw "pasta --no-map-gw did not start"
+if ! pasta_start $PASTA_OPTS --no-map-gw; then
+	fail tcp_pasta_no_map_gw_start "pasta --no-map-gw did not start"
+	exit 0
 fi
+wait_for 5 sh -c "nsenter -t $NS_PID -n ip -6 addr show dev eth0 | grep -q '$HOST6/' && ! nsenter -t $NS_PID -n ip -6 addr show dev eth0 | grep -q tentative" || true
+if ! tcp_ns_servers in_ns; then
+	fail tcp_pasta_no_map_gw_ns_servers "servers in the namespace did not start"
+	exit 0
+fi
+tcp_expect tcp_pasta_no_map_gw '^(refused|timeout|error) ' \
+	tcp_tool in_ns refused "$GW4" "$TCP_P_HOSTLO"
+tcp_expect tcp_pasta_no_map_gw6 '^(refused|timeout|error) ' \
+	tcp_tool in_ns refused "$GW6" "$TCP_P_HOSTLO"
+tcp_expect tcp_pasta_curl4 '^tcp-test-index$' \
+	in_ns curl -sS --max-time 10 "http://$REMOTE4:$TCP_P_HTTP/index.html"
+tcp_expect tcp_pasta_curl6 '^tcp-test-index$' \
+	in_ns curl -sS --max-time 10 -g "http://[$REMOTE6]:$TCP_P_HTTP/index.html"
+
+# inbound again: the remote's connections come from the gateway address,
+# which --no-map-gw leaves alone in both directions
+tcp_inbound tcp_pasta_no_map_gw "$HOST4"
 
 echo "tcp pasta case: $(( $(date +%s) - start ))s"

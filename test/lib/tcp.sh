@@ -119,7 +119,7 @@ Usage: tcp_tool.py halfclose HOST PORT NSEND
        tcp_tool.py rst HOST PORT
        tcp_tool.py refused HOST PORT
        tcp_tool.py multi HOST PORT N
-       tcp_tool.py line HOST PORT
+       tcp_tool.py line HOST PORT [REQUEST]
        tcp_tool.py serve-rst PORT
 
 Each client prints one result line and exits 0 if it could judge, the shell
@@ -211,10 +211,12 @@ def refused(host, port):
     print('%s %.2fs' % (what, time.monotonic() - t0))
 
 
-def line(host, port):
-    """First line the server sends"""
+def line(host, port, req=None):
+    """First line the server sends, after sending REQ if given"""
     s = conn(host, port, timeout=5)
     s.settimeout(5)
+    if req:
+        s.sendall(req.encode() + b'\n')
     data = b''
     while b'\n' not in data:
         b = s.recv(4096)
@@ -313,18 +315,21 @@ tcp_expect() {
 }
 
 # tcp_ns_servers WRAPPER: the inbound servers behind the forwarded ports,
-# where WRAPPER runs (in_ns): each answers "ns-PORT"; 8081 is the half-close
-# server; 9003 listens but is excluded from forwarding
+# where WRAPPER runs (in_ns): each reads a request line and answers
+# "ns-PORT"; 8081 is the half-close server; 9003 listens but is excluded
+# from forwarding; 9001 sends a banner and closes at once, without reading
 tcp_ns_servers() {
 	local w=$1 p
 	for p in 8080 22 9100 9002 9003; do
 		bg "nssrv$p" "$w" socat "TCP6-LISTEN:$p,ipv6only=0,reuseaddr,fork" \
-			"SYSTEM:echo ns-$p"
+			"SYSTEM:read l; echo ns-$p"
 	done
+	bg nssrv9001 "$w" socat "TCP6-LISTEN:9001,ipv6only=0,reuseaddr,fork" \
+		"SYSTEM:echo ns-9001"
 	bg nshalf "$w" socat -t 30 \
 		"TCP6-LISTEN:$TCP_P_HALF_IN,ipv6only=0,reuseaddr,fork" \
 		"SYSTEM:wc -c; cat $TMP/www/one"
-	for p in 8080 22 9100 9002 9003 $TCP_P_HALF_IN; do
+	for p in 8080 22 9100 9001 9002 9003 $TCP_P_HALF_IN; do
 		wait_for 5 tcp_listening "$w" "$p" || {
 			echo "namespace server on port $p did not start"
 			return 1
@@ -348,16 +353,19 @@ tcp_fast() {
 # servers of tcp_ns_servers behind $TCP_FWD_OPTS
 tcp_inbound() {
 	local pre=$1 a=$2
-	tcp_expect "${pre}_in_8080_remote" '^ns-8080$' tcp_tool in_remote line "$a" 8080
-	tcp_expect "${pre}_in_8080_hostlo" '^ns-8080$' tcp_tool in_host line 127.0.0.1 8080
-	tcp_expect "${pre}_in_2222_to_22_remote" '^ns-22$' tcp_tool in_remote line "$a" 2222
-	tcp_expect "${pre}_in_2222_to_22_hostlo" '^ns-22$' tcp_tool in_host line 127.0.0.1 2222
-	tcp_expect "${pre}_in_addr_9100_remote" '^ns-9100$' tcp_tool in_remote line "$a" 9100
-	tcp_expect "${pre}_in_addr_9100_host" '^ns-9100$' tcp_tool in_host line "$a" 9100
+	tcp_expect "${pre}_in_8080_remote" '^ns-8080$' tcp_tool in_remote line "$a" 8080 hi
+	tcp_expect "${pre}_in_8080_hostlo" '^ns-8080$' tcp_tool in_host line 127.0.0.1 8080 hi
+	tcp_expect "${pre}_in_2222_to_22_remote" '^ns-22$' tcp_tool in_remote line "$a" 2222 hi
+	tcp_expect "${pre}_in_2222_to_22_hostlo" '^ns-22$' tcp_tool in_host line 127.0.0.1 2222 hi
+	tcp_expect "${pre}_in_addr_9100_remote" '^ns-9100$' tcp_tool in_remote line "$a" 9100 hi
+	tcp_expect "${pre}_in_addr_9100_host" '^ns-9100$' tcp_tool in_host line "$a" 9100 hi
 	# bound to $a only: nothing listens on the loopback
 	tcp_expect "${pre}_in_addr_9100_not_lo" '^refused ' tcp_tool in_host refused 127.0.0.1 9100
-	tcp_expect "${pre}_in_range_9002_remote" '^ns-9002$' tcp_tool in_remote line "$a" 9002
-	tcp_expect "${pre}_in_range_9002_hostlo" '^ns-9002$' tcp_tool in_host line 127.0.0.1 9002
+	tcp_expect "${pre}_in_range_9002_remote" '^ns-9002$' tcp_tool in_remote line "$a" 9002 hi
+	tcp_expect "${pre}_in_range_9002_hostlo" '^ns-9002$' tcp_tool in_host line 127.0.0.1 9002 hi
+	# a server that talks first and closes at once (banner, inetd style)
+	tcp_expect "${pre}_in_banner_close_remote" '^ns-9001$' tcp_tool in_remote line "$a" 9001
+	tcp_expect "${pre}_in_banner_close_hostlo" '^ns-9001$' tcp_tool in_host line 127.0.0.1 9001
 	tcp_expect "${pre}_in_excluded_9003_remote" '^refused ' tcp_tool in_remote refused "$a" 9003
 	tcp_expect "${pre}_in_excluded_9003_hostlo" '^refused ' tcp_tool in_host refused 127.0.0.1 9003
 	tcp_expect "${pre}_in_halfclose_remote" "^count=$TCP_HALF_REQ len=1048576 sha=$TCP_SHA_ONE\$" \
