@@ -380,46 +380,6 @@ out:
 }
 
 /**
- * dhcpv6_dns_name() - Encode a domain name in DNS wire format, RFC 1035 3.1
- * @out:	Output buffer
- * @size:	Room in @out
- * @name:	Domain name, dot-separated, optionally with a final dot
- *
- * Return: bytes written, 0 if the name is empty, malformed or doesn't fit
- */
-static size_t dhcpv6_dns_name(uint8_t *out, size_t size, const char *name)
-{
-	size_t n = 0, total = strnlen(name, DNS_NAME_MAX);
-	const char *s = name, *end = name + total;
-
-	if (!total || total >= DNS_NAME_MAX)
-		return 0;
-
-	while (s < end) {
-		const char *dot = memchr(s, '.', (size_t)(end - s));
-		size_t label = dot ? (size_t)(dot - s) : (size_t)(end - s);
-
-		/* RFC 1035 2.3.4: labels are 1 to 63 bytes */
-		if (!label || label > 63)
-			return 0;
-
-		if (n + 1 + label + 1 > size)
-			return 0;
-
-		out[n++] = (uint8_t)label;
-		memcpy(out + n, s, label);
-		n += label;
-
-		s += label + (dot ? 1 : 0);
-	}
-
-	out[n++] = 0;	/* root label */
-
-	/* RFC 1035 2.3.4: 255 bytes at most, in wire format */
-	return n > 255 ? 0 : n;
-}
-
-/**
  * dhcpv6_dns_add() - Append nameservers and search list, as configured
  * @c:		Execution context
  * @n:		Current length of the reply, updated
@@ -452,7 +412,7 @@ static void dhcpv6_dns_add(const struct ctx *c, size_t *n)
 		return;
 
 	for (i = 0; i < MAXDNSRCH && c->dns_search[i].n[0]; i++) {
-		len = dhcpv6_dns_name(reply + *n, sizeof(reply) - *n,
+		len = dns_name_encode(reply + *n, sizeof(reply) - *n,
 				      c->dns_search[i].n);
 		if (!len) {
 			debug("DHCPv6: search domain %.*s left out",

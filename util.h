@@ -105,6 +105,7 @@ const char *mac_ntop(const unsigned char mac[6], char *buf, size_t len);
 void raw_random(void *buf, size_t len);
 int nat_outbound(const struct ctx *c, int af, void *addr);
 int nat_inbound(const struct ctx *c, int af, void *addr);
+size_t dns_name_encode(uint8_t *out, size_t size, const char *name);
 
 #define MAC_STR_LEN	18	/* "xx:xx:xx:xx:xx:xx" + NUL */
 

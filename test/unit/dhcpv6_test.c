@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "../../dhcpv6.c"
+#include "../../util.c"
 
 int log_trace;
 

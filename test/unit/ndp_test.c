@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "../../ndp.c"
+#include "../../util.c"
 
 int log_trace;
 
@@ -88,11 +89,6 @@ void logmsg(int pri, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-void raw_random(void *buf, size_t len)
-{
-	memset(buf, 0x42, len);
 }
 
 static struct in6_addr a6(const char *s)
