@@ -47,9 +47,42 @@
  *
  * Limits: 2 x 65536 entries per table (one per IP version and port),
  * UDP_MAX_FRAMES datagrams per recvmmsg(), UDP_TAP_BATCH per sendmmsg().
+ *
+ * Local bypass (pasta only, man page NOTES, "Handling of local traffic in
+ * pasta"; the last section of this file). Datagrams between loopback
+ * addresses of the two namespaces never cross the tap device:
+ *
+ *   -u: client 127.0.0.1:C (init) -> our socket *:P (init, bound by
+ *       udp_init(), the same one the tap path uses) -> flow socket bound to
+ *       127.0.0.1:C in the namespace (created by an ns_call() child, the
+ *       descriptor is shared) -> server at 127.0.0.1:fwd_target(P) there.
+ *       Replies to the flow socket leave from *:P, towards 127.0.0.1:C.
+ *   -U: client 127.0.0.1:C (namespace) -> our socket 127.0.0.1:P in the
+ *       namespace -> flow socket bound to 127.0.0.1:C in init -> server at
+ *       127.0.0.1:fwd_target(P) in init; replies back likewise.
+ *
+ * The same for ::1 (IPv6 sockets are IPV6_V6ONLY: no mixing). The flow
+ * socket keeps the client's port where it's free, so that the server sees
+ * the same source port. Flows are indexed by direction, IP version and
+ * client port (udp_splice_flows[][][]), remember the client's loopback
+ * address and the forwarded port last used, and are closed by udp_timer()
+ * after UDP_CONN_TIMEOUT seconds without traffic in either direction.
+ * Payloads are received with recvmmsg() into udp_buf (the tap path's
+ * buffers) and sent from there with sendmmsg(): no copies, one system call
+ * per batch and direction. Non-loopback sources on -u ports take the tap
+ * path as before.
+ *
+ * Automatic forwarding ("auto", pasta's default for -u and -U): when pasta
+ * starts, and only then (man page, -u), the namespace's /proc/net/udp and
+ * udp6 (opened by an ns_call() child, so that they describe the target
+ * namespace) give the -u ports, and init's the -U ports, each excluding
+ * the other direction's ports. They're bound like explicit ones: *:P in
+ * init, loopback only in the namespace; a port already taken on the side
+ * we bind on is skipped silently.
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -101,6 +134,22 @@
 
 #define V4			0
 #define V6			1
+
+/* Local bypass, see the last section of this file */
+static int udp_splice_local(const struct ctx *c, int v6,
+			    const struct sockaddr_in6 *sn);
+static void udp_splice_send(struct ctx *c, int dir, int v6, uint16_t lport,
+			    int n, const struct timespec *now);
+static void udp_splice_handler(struct ctx *c, union epoll_ref ref,
+			       uint32_t events, const struct timespec *now);
+static void udp_splice_init(struct ctx *c);
+static void udp_splice_timer(struct ctx *c, const struct timespec *now);
+
+#define UDP_REF_SPLICE		(1U << 18)	/* bypass socket, see below */
+#define UDP_SPLICE_IN		0	/* -u: client in init, server in ns */
+
+/* Datagrams of the current batch that take the local bypass */
+static uint8_t udp_splice_mark[UDP_MAX_FRAMES];
 
 /**
  * struct udp_flow - Socket for one guest source port, outbound
@@ -863,6 +912,11 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 	size_t mtu = udp_mtu(c);
 	int round, i, n, dns;
 
+	if (ref.data & UDP_REF_SPLICE) {
+		udp_splice_handler(c, ref, events, now);
+		return;
+	}
+
 	gport = in ? (uint16_t)fwd_target(&c->udp_fwd_in, port) : port;
 	dns = !in && udp_out[v6][port].fd == ref.fd && udp_out[v6][port].dns;
 
@@ -878,6 +932,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 	}
 
 	for (round = 0; round < UDP_RECV_ROUNDS; round++) {
+		int spliced = 0;
 		size_t nf = 0;
 
 		for (i = 0; i < UDP_MAX_FRAMES; i++) {
@@ -916,9 +971,17 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 			uint16_t sport, ck;
 			int local = 0;
 
+			udp_splice_mark[i] = 0;
 			if (udp_mh_recv[i].msg_hdr.msg_flags & MSG_TRUNC ||
 			    l4len > UINT16_MAX) {
 				udp_stats.trunc++;
+				continue;
+			}
+
+			/* pasta: loopback clients take the local bypass */
+			if (in && udp_splice_local(c, v6, sn)) {
+				udp_splice_mark[i] = 1;
+				spliced++;
 				continue;
 			}
 
@@ -1024,6 +1087,8 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 
 		if (nf)
 			tap_send_frames(c, udp_iov_tap, 1, nf);
+		if (spliced)
+			udp_splice_send(c, UDP_SPLICE_IN, v6, port, n, now);
 
 		if (n < UDP_MAX_FRAMES)
 			break;
@@ -1034,8 +1099,9 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
  * udp_init() - Bind sockets for inbound forwarded ports
  * @c:		Execution context
  *
- * passt forwards explicitly given ports and "all"; pasta only explicit ones
- * here ("auto" follows the namespace and belongs to the splice path).
+ * passt forwards explicitly given ports and "all"; pasta explicit ones and
+ * "auto" (ports found bound in the namespace at start, by udp_splice_init(),
+ * which also binds the -U sockets in the namespace).
  */
 void udp_init(struct ctx *c)
 {
@@ -1051,8 +1117,12 @@ void udp_init(struct ctx *c)
 		}
 	}
 
+	if (c->mode == MODE_PASTA)
+		udp_splice_init(c);
+
 	if (!(fwd->mode == FWD_SPEC ||
-	      (fwd->mode == FWD_ALL && c->mode == MODE_PASST)))
+	      (fwd->mode == FWD_ALL && c->mode == MODE_PASST) ||
+	      (fwd->mode == FWD_AUTO && c->mode == MODE_PASTA)))
 		return;
 
 	for (port = 1; port < NUM_PORTS; port++) {
@@ -1129,6 +1199,706 @@ void udp_timer(struct ctx *c, const struct timespec *now)
 				}
 				f->fd = -1;
 				udp_out_active[v][w] &= ~BITMAP_BIT(port);
+			}
+		}
+	}
+
+	if (c->mode == MODE_PASTA)
+		udp_splice_timer(c, now);
+}
+
+/* ------------------------------------------------------------------------
+ * Local bypass (pasta): loopback clients and servers in different
+ * namespaces, without the tap device. See the theory of operation above.
+ * ------------------------------------------------------------------------
+ */
+
+#define UDP_SPLICE_OUT		1	/* -U: client in ns, server in init */
+
+/* epoll reference data of bypass sockets, with UDP_REF_SPLICE set:
+ *   -U socket in the namespace:	P | V6? | NS
+ *   flow socket of a -u client:	C | V6? | NS | FLOW (lives in the ns)
+ *   flow socket of a -U client:	C | V6? | FLOW (lives in init)
+ * where P is the forwarded port and C the client's port. The -u sockets in
+ * init are the tap path's inbound ones (UDP_REF_IN, no UDP_REF_SPLICE).
+ */
+#define UDP_REF_NS		(1U << 19)
+#define UDP_REF_FLOW		(1U << 20)
+
+/**
+ * struct udp_splice_flow - Datagrams from one loopback client port
+ * @sock:	Flow socket plus one (so that the zeroed table is empty), 0 if
+ *		none: in the namespace for -u clients, in init for -U ones
+ * @ts:		Last datagram in either direction, seconds
+ * @addr4:	IPv4 client address (127.0.0.0/8), network order: the IPv6
+ *		client is always ::1
+ * @lport:	Forwarded port the client last sent to: replies leave from it
+ */
+struct udp_splice_flow {
+	int sock;
+	uint32_t ts;
+	uint32_t addr4;
+	uint16_t lport;
+};
+
+/* [direction][IP version][client port]: 4 MiB, untouched pages stay zero */
+static struct udp_splice_flow udp_splice_flows[2][2][NUM_PORTS];
+static unsigned long udp_splice_active[2][2][NUM_PORTS / (sizeof(long) * 8)];
+
+/* -U sockets bound in the namespace, [IP version][port], fd plus one */
+static int udp_splice_ns[2][NUM_PORTS];
+
+/* Send side: the iovecs point into udp_buf, where recvmmsg() left data */
+static struct iovec udp_iov_splice[UDP_MAX_FRAMES];
+static struct mmsghdr udp_mh_splice[UDP_MAX_FRAMES];
+static union udp_sa udp_splice_to;	/* their destination */
+
+/**
+ * struct udp_splice_stats - Counters, for debugging
+ */
+static struct {
+	unsigned long flows;		/* flow sockets opened */
+	unsigned long closed;		/* flow sockets closed by the timer */
+	unsigned long sent;		/* datagrams forwarded */
+	unsigned long dropped;		/* no socket, or send failed */
+} udp_splice_stats;
+
+/**
+ * struct udp_splice_ns_arg - Arguments for ns_call() children
+ * @c:		Execution context
+ * @v6:		IPv6 socket if set
+ * @port:	Port to bind to
+ * @fd:		Result: socket, or -errno
+ * @bound:	Result of udp_splice_bind_ns(): sockets bound
+ * @failed:	Result of udp_splice_bind_ns(): ports that failed
+ * @proc:	Result of udp_splice_proc_ns(): /proc/net/udp, udp6, or -1
+ */
+struct udp_splice_ns_arg {
+	const struct ctx *c;
+	int v6;
+	uint16_t port;
+	int fd;
+	int bound;
+	int failed;
+	int proc[2];
+};
+
+/**
+ * udp_splice_sock() - Create a UDP socket bound to loopback
+ * @v6:		::1 if set, 127.0.0.1 otherwise
+ * @port:	Port to bind to, host order
+ * @fallback:	If @port is taken, let the kernel pick one
+ *
+ * No IP_RECVERR here: ICMP errors about loopback traffic have nobody to go
+ * to, and unconnected sockets otherwise ignore them.
+ *
+ * Return: socket (not added to epoll), or -errno
+ */
+static int udp_splice_sock(int v6, uint16_t port, int fallback)
+{
+	int fd, one = 1, buf = UDP_SOCK_BUF, ret;
+	union udp_sa a;
+	socklen_t sl;
+
+	fd = socket(v6 ? AF_INET6 : AF_INET,
+		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0)
+		return -errno;
+	if (fd > FD_REF_MAX) {
+		ret = -EMFILE;
+		goto fail;
+	}
+
+	memset(&a, 0, sizeof(a));
+	if (v6) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		a.sa6.sin6_family = AF_INET6;
+		a.sa6.sin6_port = htons(port);
+		a.sa6.sin6_addr = in6addr_loopback;
+		sl = sizeof(a.sa6);
+	} else {
+		a.sa4.sin_family = AF_INET;
+		a.sa4.sin_port = htons(port);
+		a.sa4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sl = sizeof(a.sa4);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+
+	if (!bind(fd, &a.sa, sl))
+		return fd;
+
+	ret = -errno;
+	if (!fallback || ret != -EADDRINUSE)
+		goto fail;
+
+	if (v6)
+		a.sa6.sin6_port = 0;
+	else
+		a.sa4.sin_port = 0;
+	if (!bind(fd, &a.sa, sl))
+		return fd;
+	ret = -errno;
+
+fail:
+	close(fd);
+	return ret;
+}
+
+/**
+ * udp_splice_sock_ns() - Create a flow socket in the namespace (ns_call())
+ * @arg:	struct udp_splice_ns_arg: @c, @v6, @port in, @fd out
+ *
+ * Return: 0 (the result is in @arg)
+ */
+static int udp_splice_sock_ns(void *arg)
+{
+	struct udp_splice_ns_arg *a = arg;
+	int rc = ns_enter(a->c);
+
+	a->fd = rc ? rc : udp_splice_sock(a->v6, a->port, 1);
+	return 0;
+}
+
+/**
+ * udp_splice_epoll() - Add a bypass socket to epoll, close it on failure
+ * @c:		Execution context
+ * @fd:		Socket
+ * @data:	epoll reference data, UDP_REF_SPLICE is added
+ *
+ * Return: @fd, or -errno
+ */
+static int udp_splice_epoll(const struct ctx *c, int fd, uint32_t data)
+{
+	union epoll_ref ref = { .type = EPOLL_TYPE_UDP,
+				.data = data | UDP_REF_SPLICE };
+	int rc;
+
+	ref.fd = fd;
+	rc = epoll_add(c->epollfd, EPOLLIN, ref);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+
+	return fd;
+}
+
+/**
+ * udp_splice_local() - Does a datagram come from a loopback client (pasta)?
+ * @c:		Execution context
+ * @v6:		IPv6 socket if set
+ * @sn:		Source address as returned by recvmmsg()
+ *
+ * Return: 1 if it should take the local bypass, 0 otherwise
+ */
+static int udp_splice_local(const struct ctx *c, int v6,
+			    const struct sockaddr_in6 *sn)
+{
+	const struct sockaddr_in *sn4 = (const struct sockaddr_in *)
+					(const void *)sn;
+
+	if (c->mode != MODE_PASTA)
+		return 0;
+
+	if (v6)
+		return sn->sin6_family == AF_INET6 && sn->sin6_port &&
+		       IN6_IS_ADDR_LOOPBACK(&sn->sin6_addr);
+
+	return sn4->sin_family == AF_INET && sn4->sin_port &&
+	       IN4_IS_ADDR_LOOPBACK(&sn4->sin_addr);
+}
+
+/**
+ * udp_splice_sendmmsg() - Send the first @m entries of udp_mh_splice
+ * @fd:		Socket
+ * @m:		Number of datagrams
+ *
+ * A datagram the kernel refuses is dropped and counted, the rest still go:
+ * at most @m calls.
+ */
+static void udp_splice_sendmmsg(int fd, int m)
+{
+	int sent = 0, r;
+
+	while (sent < m) {
+		r = sendmmsg(fd, udp_mh_splice + sent, (unsigned int)(m - sent),
+			     MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r <= 0) {
+			udp_splice_stats.dropped++;
+			sent++;
+			continue;
+		}
+		udp_splice_stats.sent += (unsigned long)r;
+		sent += r;
+	}
+}
+
+/**
+ * udp_splice_dst() - Loopback socket address for a port
+ * @a:		Socket address to fill
+ * @v6:		::1 if set
+ * @addr4:	IPv4 address, network order
+ * @port:	Port, host order
+ *
+ * Return: length of the address
+ */
+static socklen_t udp_splice_dst(union udp_sa *a, int v6, uint32_t addr4,
+				uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	if (v6) {
+		a->sa6.sin6_family = AF_INET6;
+		a->sa6.sin6_addr = in6addr_loopback;
+		a->sa6.sin6_port = htons(port);
+		return sizeof(a->sa6);
+	}
+
+	a->sa4.sin_family = AF_INET;
+	a->sa4.sin_addr.s_addr = addr4;
+	a->sa4.sin_port = htons(port);
+	return sizeof(a->sa4);
+}
+
+/**
+ * udp_splice_flow_sock() - Flow socket for a client, created if needed
+ * @c:		Execution context
+ * @dir:	UDP_SPLICE_IN or UDP_SPLICE_OUT
+ * @v6:		IPv6 if set
+ * @cport:	Client port
+ * @addr4:	IPv4 client address, network order (unused for IPv6)
+ * @lport:	Forwarded port the datagrams were sent to
+ * @t:		Current time, seconds
+ *
+ * Return: socket, or -1 if none could be created
+ */
+static int udp_splice_flow_sock(const struct ctx *c, int dir, int v6,
+				uint16_t cport, uint32_t addr4, uint16_t lport,
+				uint32_t t)
+{
+	struct udp_splice_flow *f = &udp_splice_flows[dir][v6][cport];
+	uint32_t data = cport | UDP_REF_FLOW | (v6 ? UDP_REF_V6 : 0);
+	int fd;
+
+	if (!f->sock) {
+		if (dir == UDP_SPLICE_IN) {
+			struct udp_splice_ns_arg a = {
+				.c = c, .v6 = v6, .port = cport, .fd = -EIO,
+			};
+			int rc = ns_call(udp_splice_sock_ns, &a);
+
+			fd = rc < 0 ? rc : a.fd;
+			data |= UDP_REF_NS;
+		} else {
+			fd = udp_splice_sock(v6, cport, 1);
+		}
+		if (fd >= 0)
+			fd = udp_splice_epoll(c, fd, data);
+		if (fd < 0) {
+			warn_ratelimit("UDP: no local bypass socket for %s "
+				       "client port %u: %s",
+				       dir == UDP_SPLICE_IN ? "init" : "namespace",
+				       cport, strerror(-fd));
+			return -1;
+		}
+
+		f->sock = fd + 1;
+		udp_splice_active[dir][v6][BITMAP_WORD(cport)] |=
+			BITMAP_BIT(cport);
+		udp_splice_stats.flows++;
+	}
+
+	f->ts = t;
+	f->addr4 = addr4;
+	f->lport = lport;
+	return f->sock - 1;
+}
+
+/**
+ * udp_splice_send() - Forward marked datagrams in udp_buf to the servers
+ * @c:		Execution context
+ * @dir:	UDP_SPLICE_IN (from a -u socket) or UDP_SPLICE_OUT (-U socket)
+ * @v6:		IPv6 if set
+ * @lport:	Forwarded port they arrived on
+ * @n:		Datagrams in the batch, those in udp_splice_mark[] go
+ * @now:	Current timestamp
+ *
+ * One sendmmsg() per client in the batch, in arrival order per client.
+ */
+static void udp_splice_send(struct ctx *c, int dir, int v6, uint16_t lport,
+			    int n, const struct timespec *now)
+{
+	const struct fwd_ports *fwd = dir == UDP_SPLICE_IN ? &c->udp_fwd_in :
+							      &c->udp_fwd_out;
+	uint16_t tport = (uint16_t)fwd_target(fwd, lport);
+	uint32_t t = (uint32_t)now->tv_sec;
+	socklen_t sl;
+	int i, j;
+
+	sl = udp_splice_dst(&udp_splice_to, v6, htonl(INADDR_LOOPBACK), tport);
+
+	for (i = 0; i < n && i < UDP_MAX_FRAMES; i++) {
+		const struct sockaddr_in *s4;
+		uint32_t addr4 = 0;
+		uint16_t cport;
+		int fd, m = 0;
+
+		if (!udp_splice_mark[i])
+			continue;
+
+		/* sin_port and sin6_port share their offset */
+		s4 = (const struct sockaddr_in *)(const void *)&udp_names[i];
+		cport = ntohs(s4->sin_port);
+		if (!v6)
+			addr4 = s4->sin_addr.s_addr;
+
+		for (j = i; j < n && j < UDP_MAX_FRAMES; j++) {
+			const struct sockaddr_in *o = (const struct sockaddr_in *)
+						      (const void *)&udp_names[j];
+			struct msghdr *mh = &udp_mh_splice[m].msg_hdr;
+
+			if (!udp_splice_mark[j] || o->sin_port != s4->sin_port ||
+			    (!v6 && o->sin_addr.s_addr != addr4))
+				continue;
+			udp_splice_mark[j] = 0;
+
+			udp_iov_splice[m].iov_base = udp_buf[j] + UDP_PL_OFF;
+			udp_iov_splice[m].iov_len = udp_mh_recv[j].msg_len;
+			memset(mh, 0, sizeof(*mh));
+			mh->msg_name = &udp_splice_to;
+			mh->msg_namelen = sl;
+			mh->msg_iov = &udp_iov_splice[m];
+			mh->msg_iovlen = 1;
+			m++;
+		}
+
+		fd = udp_splice_flow_sock(c, dir, v6, cport, addr4, lport, t);
+		if (fd < 0) {
+			udp_splice_stats.dropped += (unsigned long)m;
+			continue;
+		}
+		udp_splice_sendmmsg(fd, m);
+	}
+}
+
+/**
+ * udp_splice_reply() - Send replies in udp_buf back to a flow's client
+ * @dir:	Direction of the flow
+ * @v6:		IPv6 if set
+ * @cport:	Client port (the flow)
+ * @n:		Datagrams in the batch
+ * @t:		Current time, seconds
+ */
+static void udp_splice_reply(int dir, int v6, uint16_t cport, int n,
+			     uint32_t t)
+{
+	struct udp_splice_flow *f = &udp_splice_flows[dir][v6][cport];
+	int i, m = 0, fd;
+	socklen_t sl;
+
+	if (!f->sock) {
+		udp_splice_stats.dropped += (unsigned long)n;
+		return;
+	}
+	f->ts = t;
+
+	/* Replies leave from the port the client sent to */
+	fd = dir == UDP_SPLICE_IN ? udp_in[v6][f->lport] :
+				    udp_splice_ns[v6][f->lport] - 1;
+	if (fd < 0) {
+		udp_splice_stats.dropped += (unsigned long)n;
+		return;
+	}
+
+	sl = udp_splice_dst(&udp_splice_to, v6, f->addr4, cport);
+	for (i = 0; i < n && i < UDP_MAX_FRAMES; i++) {
+		struct msghdr *mh = &udp_mh_splice[m].msg_hdr;
+
+		if (udp_mh_recv[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			udp_stats.trunc++;
+			continue;
+		}
+
+		udp_iov_splice[m].iov_base = udp_buf[i] + UDP_PL_OFF;
+		udp_iov_splice[m].iov_len = udp_mh_recv[i].msg_len;
+		memset(mh, 0, sizeof(*mh));
+		mh->msg_name = &udp_splice_to;
+		mh->msg_namelen = sl;
+		mh->msg_iov = &udp_iov_splice[m];
+		mh->msg_iovlen = 1;
+		m++;
+	}
+
+	udp_splice_sendmmsg(fd, m);
+}
+
+/**
+ * udp_splice_handler() - Datagrams on a bypass socket
+ * @c:		Execution context
+ * @ref:	epoll reference, UDP_REF_SPLICE set
+ * @events:	epoll events
+ * @now:	Current timestamp
+ */
+static void udp_splice_handler(struct ctx *c, union epoll_ref ref,
+			       uint32_t events, const struct timespec *now)
+{
+	uint16_t port = (uint16_t)(ref.data & UDP_REF_PORT_MASK);
+	int v6 = !!(ref.data & UDP_REF_V6), flow = !!(ref.data & UDP_REF_FLOW);
+	int dir = flow && (ref.data & UDP_REF_NS) ? UDP_SPLICE_IN :
+						     UDP_SPLICE_OUT;
+	int round, i, n;
+
+	if (events & EPOLLERR) {
+		int e;
+		socklen_t sl = sizeof(e);
+
+		/* Clear a pending error, nobody to report it to */
+		getsockopt(ref.fd, SOL_SOCKET, SO_ERROR, &e, &sl);
+	}
+
+	if (!(events & EPOLLIN))
+		return;
+
+	for (i = 0; i < UDP_MAX_FRAMES; i++) {
+		udp_iov_recv[i].iov_base = udp_buf[i] + UDP_PL_OFF;
+		udp_iov_recv[i].iov_len = UDP_PL_MAX;
+	}
+
+	for (round = 0; round < UDP_RECV_ROUNDS; round++) {
+		for (i = 0; i < UDP_MAX_FRAMES; i++) {
+			struct msghdr *mh = &udp_mh_recv[i].msg_hdr;
+
+			mh->msg_name = &udp_names[i];
+			mh->msg_namelen = sizeof(udp_names[i]);
+			mh->msg_iov = &udp_iov_recv[i];
+			mh->msg_iovlen = 1;
+			mh->msg_control = NULL;
+			mh->msg_controllen = 0;
+			mh->msg_flags = 0;
+		}
+
+		n = recvmmsg(ref.fd, udp_mh_recv, UDP_MAX_FRAMES, MSG_DONTWAIT,
+			     NULL);
+		if (n <= 0)
+			break;
+
+		if (flow) {
+			udp_splice_reply(dir, v6, port, n,
+					 (uint32_t)now->tv_sec);
+		} else {
+			for (i = 0; i < n; i++) {
+				int trunc = udp_mh_recv[i].msg_hdr.msg_flags &
+					    MSG_TRUNC;
+
+				if (trunc)
+					udp_stats.trunc++;
+				udp_splice_mark[i] = !trunc &&
+					udp_splice_local(c, v6, &udp_names[i]);
+			}
+			udp_splice_send(c, UDP_SPLICE_OUT, v6, port, n, now);
+		}
+
+		if (n < UDP_MAX_FRAMES)
+			break;
+	}
+}
+
+/**
+ * udp_splice_proc_ns() - Open the namespace's /proc/net/udp[6] (ns_call())
+ * @arg:	struct udp_splice_ns_arg: @c in, @proc out
+ *
+ * Return: 0 (the result is in @arg)
+ */
+static int udp_splice_proc_ns(void *arg)
+{
+	struct udp_splice_ns_arg *a = arg;
+
+	if (ns_enter(a->c))
+		return 0;
+
+	a->proc[V4] = open("/proc/net/udp", O_RDONLY | O_CLOEXEC);
+	a->proc[V6] = open("/proc/net/udp6", O_RDONLY | O_CLOEXEC);
+	return 0;
+}
+
+/**
+ * udp_splice_scan() - Add ports bound in /proc/net/udp[6] to a map ("auto")
+ * @proc:	/proc/net/udp and udp6 descriptors, -1 if missing: closed here
+ * @fwd:	Forwarding table to fill
+ * @other:	Opposite direction: its ports aren't added (no loops)
+ *
+ * Return: number of ports added
+ */
+static int udp_splice_scan(int proc[2], struct fwd_ports *fwd,
+			   const struct fwd_ports *other)
+{
+	int v, added = 0, rc;
+
+	/* Man page: IPv6 bound ports are also forwarded for IPv4, and the
+	 * other way around: one map for both
+	 */
+	for (v = 0; v < 2; v++) {
+		if (proc[v] < 0)
+			continue;
+		rc = fwd_scan(proc[v], 1, fwd->map, other->map);
+		if (rc > 0)
+			added += rc;
+		close(proc[v]);
+		proc[v] = -1;
+	}
+
+	return added;
+}
+
+/**
+ * udp_splice_bind_ns() - Bind the -U sockets in the namespace (ns_call())
+ * @arg:	struct udp_splice_ns_arg: @c in, @bound and @failed out
+ *
+ * One child for all ports: the sockets join epoll from here too (the epoll
+ * descriptor is shared, and doesn't care about namespaces).
+ *
+ * Return: 0 (the results are in @arg)
+ */
+static int udp_splice_bind_ns(void *arg)
+{
+	struct udp_splice_ns_arg *a = arg;
+	const struct ctx *c = a->c;
+	const struct fwd_ports *fwd = &c->udp_fwd_out;
+	unsigned int port;
+	int v;
+
+	if (ns_enter(c)) {
+		a->failed = -1;
+		return 0;
+	}
+
+	for (port = 1; port < NUM_PORTS; port++) {
+		const struct fwd_addr *fa = NULL;
+
+		if (!fwd_port_is_set(fwd, port))
+			continue;
+		if (fwd->addr_idx[port] &&
+		    fwd->addr_idx[port] <= fwd->addr_count)
+			fa = &fwd->addr[fwd->addr_idx[port] - 1];
+
+		for (v = 0; v < 2; v++) {
+			int fd;
+
+			if (!(v ? c->ifi6 : c->ifi4))
+				continue;
+			if (fa && fa->af != (v ? AF_INET6 : AF_INET))
+				continue;
+
+			fd = udp_splice_sock(v, (uint16_t)port, 0);
+			if (fd >= 0)
+				fd = udp_splice_epoll(c, fd, port | UDP_REF_NS |
+						      (v ? UDP_REF_V6 : 0));
+			if (fd < 0) {
+				a->failed++;
+				if (fwd->mode == FWD_SPEC)
+					warn("UDP: can't bind port %u (IPv%i) "
+					     "in namespace for -U: %s", port,
+					     v ? 6 : 4, strerror(-fd));
+				continue;
+			}
+			udp_splice_ns[v][port] = fd + 1;
+			a->bound++;
+		}
+	}
+
+	return 0;
+}
+
+/**
+ * udp_splice_init() - Automatic forwarding scan, -U sockets (pasta)
+ * @c:		Execution context
+ *
+ * Both scans happen before we bind anything, so that our own sockets don't
+ * show up in them.
+ */
+static void udp_splice_init(struct ctx *c)
+{
+	struct udp_splice_ns_arg a = { .c = c, .proc = { -1, -1 } };
+	int v, added;
+
+	if (c->pasta_netns_fd < 0)
+		return;
+
+	if (c->udp_fwd_in.mode == FWD_AUTO) {
+		if (ns_call(udp_splice_proc_ns, &a) < 0 ||
+		    (a.proc[V4] < 0 && a.proc[V6] < 0))
+			warn("UDP: can't read the namespace's bound ports for "
+			     "-u auto");
+		added = udp_splice_scan(a.proc, &c->udp_fwd_in,
+					&c->udp_fwd_out);
+		debug("UDP: -u auto: %i ports bound in the namespace", added);
+	}
+
+	if (c->udp_fwd_out.mode == FWD_AUTO) {
+		int proc[2];
+
+		proc[V4] = open("/proc/net/udp", O_RDONLY | O_CLOEXEC);
+		proc[V6] = open("/proc/net/udp6", O_RDONLY | O_CLOEXEC);
+		added = udp_splice_scan(proc, &c->udp_fwd_out, &c->udp_fwd_in);
+		debug("UDP: -U auto: %i ports bound in init", added);
+	}
+
+	for (v = 0; v < 2; v++)
+		memset(udp_splice_ns[v], 0, sizeof(udp_splice_ns[v]));
+
+	if (c->udp_fwd_out.mode != FWD_SPEC && c->udp_fwd_out.mode != FWD_AUTO)
+		return;
+
+	a.bound = a.failed = 0;
+	if (ns_call(udp_splice_bind_ns, &a) < 0 || a.failed < 0)
+		warn("UDP: can't bind -U ports in the namespace");
+	else
+		debug("UDP: %i namespace sockets bound for -U, %i failed",
+		      a.bound, a.failed);
+}
+
+/**
+ * udp_splice_timer() - Close flow sockets idle for UDP_CONN_TIMEOUT
+ * @c:		Execution context
+ * @now:	Current timestamp
+ */
+static void udp_splice_timer(struct ctx *c, const struct timespec *now)
+{
+	uint32_t t = (uint32_t)now->tv_sec;
+	int dir, v;
+	size_t w, b;
+
+	for (dir = 0; dir < 2; dir++) {
+		for (v = 0; v < 2; v++) {
+			unsigned long *act = udp_splice_active[dir][v];
+
+			for (w = 0; w < ARRAY_SIZE(udp_splice_active[dir][v]);
+			     w++) {
+				unsigned long word = act[w];
+
+				for (b = 0; word; b++, word >>= 1) {
+					size_t port = w * sizeof(long) * 8 + b;
+					struct udp_splice_flow *f;
+
+					if (!(word & 1))
+						continue;
+					f = &udp_splice_flows[dir][v][port];
+					if (f->sock &&
+					    t - f->ts < UDP_CONN_TIMEOUT)
+						continue;
+
+					if (f->sock) {
+						epoll_del(c->epollfd,
+							  f->sock - 1);
+						close(f->sock - 1);
+						udp_splice_stats.closed++;
+						debug("UDP: closed idle local "
+						      "flow, client port %zu",
+						      port);
+					}
+					f->sock = 0;
+					act[w] &= ~BITMAP_BIT(port);
+				}
 			}
 		}
 	}
