@@ -1067,3 +1067,27 @@ int nl_link_up(int s, unsigned int ifi, int mtu)
 {
 	return nl_link_set(s, ifi, IFF_UP, IFF_UP, NULL, mtu);
 }
+
+/**
+ * nl_link_set_txqlen() - Set the transmit queue length of a link
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @qlen:	Queue length, in frames
+ *
+ * Return: 0 on success, -errno on failure
+ */
+int nl_link_set_txqlen(int s, unsigned int ifi, uint32_t qlen)
+{
+	struct ifinfomsg ifm = { .ifi_family = AF_UNSPEC };
+	int ret;
+
+	if (!ifi || ifi > INT_MAX)
+		return -ENODEV;
+	ifm.ifi_index = (int)ifi;
+
+	nl_req_init(RTM_NEWLINK, NLM_F_ACK, &ifm, sizeof(ifm));
+	if ((ret = nl_req_attr(IFLA_TXQLEN, &qlen, sizeof(qlen))))
+		return ret;
+
+	return nl_do(s, NULL, NULL);
+}

@@ -28,5 +28,6 @@ int nl_link_get_mac(int s, unsigned int ifi, void *mac);
 int nl_link_set_mac(int s, unsigned int ifi, const void *mac);
 int nl_link_get_mtu(int s, unsigned int ifi);
 int nl_link_up(int s, unsigned int ifi, int mtu);
+int nl_link_set_txqlen(int s, unsigned int ifi, uint32_t qlen);
 
 #endif /* NETLINK_H */

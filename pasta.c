@@ -498,22 +498,6 @@ static int pasta_tap_open_ns(void *arg)
 	ifr.ifr_name[sizeof(ifr.ifr_name) - 1] = '\0';
 	memcpy(c->pasta_ifname, ifr.ifr_name, sizeof(c->pasta_ifname));
 
-	/* A longer transmit queue absorbs bursts from the namespace while
-	 * we're busy elsewhere: frames dropped there are lost for UDP
-	 */
-	{
-		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		struct ifreq q;
-
-		if (s >= 0) {
-			memset(&q, 0, sizeof(q));
-			memcpy(q.ifr_name, ifr.ifr_name, sizeof(q.ifr_name));
-			q.ifr_qlen = PASTA_TAP_TXQLEN;
-			ioctl(s, SIOCSIFTXQLEN, &q);
-			close(s);
-		}
-	}
-
 	a->ifi = if_nametoindex(c->pasta_ifname);
 	if (!a->ifi) {
 		a->what = "get tap interface index";
@@ -573,6 +557,15 @@ void pasta_ns_conf(struct ctx *c)
 	if ((rc = nl_link_up(nl_sock_ns, 1, 0)))
 		die("Cannot bring up loopback in namespace: %s",
 		    strerror(-rc));
+
+	/* A longer transmit queue absorbs bursts from the namespace while
+	 * we're busy elsewhere: frames dropped there are lost for UDP. Not
+	 * fatal: the default queue works, just with more loss under load.
+	 */
+	if ((rc = nl_link_set_txqlen(nl_sock_ns, c->pasta_ifi,
+				     PASTA_TAP_TXQLEN)))
+		debug("Cannot set transmit queue length of %s: %s",
+		      c->pasta_ifname, strerror(-rc));
 
 	if (!mac_is_zero(c->ns_mac)) {
 		rc = nl_link_set_mac(nl_sock_ns, c->pasta_ifi, c->ns_mac);
