@@ -30,7 +30,7 @@ ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
 PASST_SRCS := passt.c arp.c checksum.c conf.c dhcp.c dhcpv6.c fwd.c icmp.c log.c \
-	      ndp.c netlink.c packet.c pasta.c pcap.c siphash.c tap.c tcp.c udp.c util.c
+	      ndp.c netlink.c packet.c pasta.c pcap.c siphash.c tap.c tcp.c tcp_splice.c udp.c util.c
 PASST_HDRS := $(wildcard *.h)
 QRAP_SRCS := qrap.c
 

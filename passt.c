@@ -42,6 +42,7 @@
 #include "dhcpv6.h"
 #include "ndp.h"
 #include "tcp.h"
+#include "tcp_splice.h"
 #include "udp.h"
 #include "icmp.h"
 
@@ -263,8 +264,10 @@ int main(int argc, char **argv)
 	dhcp_init();
 	if (c.ifi6)
 		dhcpv6_init(&c);
-	if (!c.no_tcp)
+	if (!c.no_tcp) {
 		tcp_init(&c);
+		tcp_splice_init(&c);
+	}
 	if (!c.no_udp)
 		udp_init(&c);
 	if (!c.no_icmp)
@@ -303,10 +306,20 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &last_timer);
 
 	for (;;) {
+		long long elapsed;
 		int n, i;
 
+		/* Wake up for the next timer tick, not a whole interval after
+		 * the last event: tick periods stay close to one second
+		 * (pasta's automatic port forwarding follows them)
+		 */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		elapsed = timespec_diff_ms(&now, &last_timer);
+		if (elapsed < 0)
+			elapsed = 0;
 		n = epoll_wait(c.epollfd, events, EPOLL_EVENTS,
-			       TIMER_INTERVAL_MS);
+			       elapsed >= TIMER_INTERVAL_MS ? 0 :
+			       (int)(TIMER_INTERVAL_MS - elapsed));
 		if (n < 0 && errno != EINTR)
 			die("epoll_wait: %s", strerror(errno));
 
@@ -339,6 +352,9 @@ int main(int argc, char **argv)
 			case EPOLL_TYPE_TCP:
 				tcp_sock_handler(&c, ref, ev, &now);
 				break;
+			case EPOLL_TYPE_TCP_SPLICE:
+				tcp_splice_sock_handler(&c, ref, ev);
+				break;
 			case EPOLL_TYPE_TCP_LISTEN:
 				tcp_listen_handler(&c, ref, &now);
 				break;
@@ -359,14 +375,18 @@ int main(int argc, char **argv)
 		}
 
 		/* Frames the handlers queued up go out once per wake-up */
-		if (!c.no_tcp)
+		if (!c.no_tcp) {
 			tcp_defer_handler(&c);
+			tcp_splice_defer(&c);
+		}
 
 		if (timespec_diff_ms(&now, &last_timer) >= TIMER_INTERVAL_MS) {
 			if (c.ifi6)
 				ndp_timer(&c, &now);
-			if (!c.no_tcp)
+			if (!c.no_tcp) {
 				tcp_timer(&c, &now);
+				tcp_splice_timer(&c, &now);
+			}
 			if (!c.no_udp)
 				udp_timer(&c, &now);
 			if (!c.no_icmp)

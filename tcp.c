@@ -78,6 +78,7 @@
 #include "fwd.h"
 #include "tap.h"
 #include "tcp.h"
+#include "tcp_splice.h"
 
 /* Limits, each with its reason */
 #define TCP_MAX_CONNS		(1 << 16)	/* as many as ports, at least */
@@ -2035,7 +2036,8 @@ refuse:
 /**
  * tcp_listen_handler() - New connections on a listening socket
  * @c:		Execution context
- * @ref:	epoll reference: port in @data
+ * @ref:	epoll reference: port in @data, TCP_LISTEN_NS flag for pasta's
+ *		sockets in the namespace (tcp_splice.c)
  * @now:	Current timestamp
  */
 void tcp_listen_handler(struct ctx *c, union epoll_ref ref,
@@ -2054,6 +2056,10 @@ void tcp_listen_handler(struct ctx *c, union epoll_ref ref,
 			    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (s < 0)
 			return;
+
+		/* pasta: loopback peers, and -T sockets, bypass the tap */
+		if (tcp_splice_conn_from_sock(c, ref.data, s, &sa))
+			continue;
 
 		tcp_conn_from_sock(c, ref.data, s, &sa);
 	}
