@@ -964,6 +964,9 @@ static void tap_guest_gone(struct ctx *c)
 	c->fd_tap = -1;
 	tap_partial = 0;
 	memset(c->mac_guest, 0xff, sizeof(c->mac_guest));
+
+	if (!c->no_tcp)
+		tcp_tap_reset(c);
 }
 
 /**

@@ -2198,6 +2198,24 @@ void tcp_defer_handler(struct ctx *c)
 }
 
 /**
+ * tcp_tap_reset() - The guest went away: reset all its connections
+ * @c:		Execution context
+ *
+ * The connections lived in the guest's kernel: a new guest (or the same
+ * one, rebooted) knows nothing of them. Host peers see a reset now, rather
+ * than after the retransmission timeouts, and no socket is left behind.
+ */
+void tcp_tap_reset(struct ctx *c)
+{
+	int ci;
+
+	for (ci = 0; ci < tcp_conn_count; ci++)
+		tcp_conn_close(c, ci, 1);
+
+	tcp_defer_handler(c);
+}
+
+/**
  * tcp_timer() - Periodic scan: state timeouts
  * @c:		Execution context
  * @now:	Current timestamp
