@@ -1623,6 +1623,33 @@ static void tcp_synack_from_tap(struct ctx *c, int ci, const struct pool *p,
 }
 
 /**
+ * tcp_hdr_get() - Bounds-checked TCP header of a segment from the guest
+ * @p:		Pool of segments (TCP header and payload each)
+ * @i:		Index of the segment
+ * @hlen:	Header length including options, set on success
+ * @plen:	Payload length, set on success
+ *
+ * Return: the header, NULL if truncated or if the data offset is invalid
+ */
+static const uint8_t *tcp_hdr_get(const struct pool *p, size_t i,
+				  size_t *hlen, size_t *plen)
+{
+	const uint8_t *th;
+	size_t left;
+
+	th = packet_get(p, i, 0, TCP_HDR_LEN, &left);
+	if (!th)
+		return NULL;
+
+	*hlen = (size_t)(th[12] >> 4) * 4;	/* RFC 9293 3.1: data offset */
+	if (*hlen < TCP_HDR_LEN || *hlen - TCP_HDR_LEN > left)
+		return NULL;
+
+	*plen = left - (*hlen - TCP_HDR_LEN);
+	return th;
+}
+
+/**
  * tcp_segs_from_tap() - Segments from the guest on a synchronised
  *			 connection: ACKs, data, FIN, RST
  * @c:		Execution context
@@ -1645,17 +1672,13 @@ static int tcp_segs_from_tap(struct ctx *c, int ci, const struct pool *p,
 
 	for (i = idx; i < p->count && n_iov < TCP_IOV_MAX; i++) {
 		const uint8_t *th;
-		size_t left, hlen, plen;
+		size_t hlen, plen;
 		uint32_t seq, ack;
 		uint8_t flags;
 
-		th = packet_get(p, i, 0, TCP_HDR_LEN, &left);
+		th = tcp_hdr_get(p, i, &hlen, &plen);
 		if (!th)
 			goto bad;
-		hlen = (size_t)(th[12] >> 4) * 4;
-		if (hlen < TCP_HDR_LEN || hlen - TCP_HDR_LEN > left)
-			goto bad;
-		plen = left - (hlen - TCP_HDR_LEN);
 		flags = th[13];
 		seq = get_be32(th + 4);
 		ack = get_be32(th + 8);
@@ -1838,7 +1861,7 @@ int tcp_tap_handler(struct ctx *c, int af, const void *saddr,
 {
 	struct in6_addr g6, r6;
 	const uint8_t *th;
-	size_t left, hlen, plen;
+	size_t hlen, plen;
 	uint16_t gport, rport;
 	uint32_t hash;
 	uint8_t flags;
@@ -1846,13 +1869,9 @@ int tcp_tap_handler(struct ctx *c, int af, const void *saddr,
 
 	tcp_clock(now);
 
-	th = packet_get(p, idx, 0, TCP_HDR_LEN, &left);
+	th = tcp_hdr_get(p, idx, &hlen, &plen);
 	if (!th)
 		goto bad;
-	hlen = (size_t)(th[12] >> 4) * 4;
-	if (hlen < TCP_HDR_LEN || hlen - TCP_HDR_LEN > left)
-		goto bad;
-	plen = left - (hlen - TCP_HDR_LEN);
 	flags = th[13];
 	gport = get_be16(th);
 	rport = get_be16(th + 2);

@@ -187,6 +187,11 @@ def refused(host, port):
     except ConnectionRefusedError:
         print('refused %.2fs' % (time.monotonic() - t0))
         return
+    except ConnectionResetError:
+        # Accepted on the way (a forwarded port) and reset so fast that
+        # connect() itself reports it: the same outcome as connected-reset
+        print('connected-reset %.2fs' % (time.monotonic() - t0))
+        return
     except socket.timeout:
         print('timeout %.2fs' % (time.monotonic() - t0))
         return
