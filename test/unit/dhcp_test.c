@@ -24,41 +24,12 @@
 
 #include "../../dhcp.c"
 #include "../../arp.c"
+#include "../../packet.c"
+#include "../../log.c"
 
 /* Stubs ------------------------------------------------------------------ */
 
-int log_trace = 1;
 static int verbose;
-
-void logmsg(int pri, const char *fmt, ...)
-{
-	va_list ap;
-
-	(void)pri;
-	if (!verbose)
-		return;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void *packet_get_do(const struct pool *p, size_t idx, size_t offset,
-		    size_t len, size_t *left, const char *func, int line)
-{
-	size_t plen;
-
-	(void)func;
-	(void)line;
-	if (idx >= p->count)
-		return NULL;
-	plen = p->pkt[idx].iov_len;
-	if (offset > plen || len > plen - offset)
-		return NULL;
-	if (left)
-		*left = plen - offset - len;
-	return (char *)p->pkt[idx].iov_base + offset;
-}
 
 const char *mac_ntop(const unsigned char m[6], char *buf, size_t len)
 {
@@ -855,6 +826,9 @@ static void test_arp(void)
 int main(int argc, char **argv)
 {
 	verbose = argc > 1 && !strcmp(argv[1], "-v");
+	/* Every log call formats its message (trace included): printed with -v */
+	log_init("dhcp_test", verbose, 0);
+	log_set_level(1, 1, 0);
 
 	ctx_setup();
 	dhcp_init();
@@ -867,6 +841,7 @@ int main(int argc, char **argv)
 	test_arp();
 
 	verbose = 0;
+	log_set_stderr(0);
 	test_fuzz();
 
 	printf("dhcp_test: %d checks, %d failures\n", checks, failures);

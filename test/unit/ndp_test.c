@@ -18,8 +18,9 @@
 
 #include "../../ndp.c"
 #include "../../util.c"
+#include "../../packet.c"
+#include "../../log.c"
 
-int log_trace;
 
 static int failures, checks;
 
@@ -54,41 +55,6 @@ void tap_icmp6_send(const struct ctx *c, const struct in6_addr *src,
 	}
 	memcpy(out.msg, in, len);
 	out.len = len;
-}
-
-void *packet_get_do(const struct pool *p, size_t idx, size_t offset,
-		    size_t len, size_t *left, const char *func, int line)
-{
-	size_t plen;
-
-	(void)func;
-	(void)line;
-
-	if (idx >= p->count)
-		return NULL;
-
-	plen = p->pkt[idx].iov_len;
-	if (offset > plen || len > plen - offset)
-		return NULL;
-
-	if (left)
-		*left = plen - offset - len;
-
-	return (char *)p->pkt[idx].iov_base + offset;
-}
-
-void logmsg(int pri, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!getenv("VERBOSE"))
-		return;
-
-	(void)pri;
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static struct in6_addr a6(const char *s)
@@ -589,6 +555,9 @@ static void test_fuzz(void)
 
 int main(void)
 {
+	log_init("ndp_test", getenv("VERBOSE") != NULL, 0);
+	log_set_level(1, 1, 0);
+
 	ctx_init();
 
 	test_rs();
