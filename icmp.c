@@ -302,13 +302,13 @@ void icmp_init(struct ctx *c)
 }
 
 /**
- * icmp_timer() - Close ping sockets idle for too long
+ * icmp_expire() - Close ping sockets idle for too long, or all
  * @c:		Execution context
- * @now:	Current timestamp
+ * @t:		Current time, seconds
+ * @all:	Close every socket, idle or not
  */
-void icmp_timer(struct ctx *c, const struct timespec *now)
+static void icmp_expire(struct ctx *c, uint32_t t, int all)
 {
-	uint32_t t = (uint32_t)now->tv_sec;
 	size_t w, b;
 	int v;
 
@@ -322,7 +322,7 @@ void icmp_timer(struct ctx *c, const struct timespec *now)
 
 				if (!(word & 1))
 					continue;
-				if (e->fd >= 0 &&
+				if (e->fd >= 0 && !all &&
 				    t - e->ts < ICMP_ECHO_TIMEOUT)
 					continue;
 
@@ -335,4 +335,23 @@ void icmp_timer(struct ctx *c, const struct timespec *now)
 			}
 		}
 	}
+}
+
+/**
+ * icmp_timer() - Close ping sockets idle for too long
+ * @c:		Execution context
+ * @now:	Current timestamp
+ */
+void icmp_timer(struct ctx *c, const struct timespec *now)
+{
+	icmp_expire(c, (uint32_t)now->tv_sec, 0);
+}
+
+/**
+ * icmp_tap_reset() - The guest went away: close its ping sockets
+ * @c:		Execution context
+ */
+void icmp_tap_reset(struct ctx *c)
+{
+	icmp_expire(c, 0, 1);
 }

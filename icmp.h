@@ -19,5 +19,6 @@ int icmp_tap_handler(struct ctx *c, int af, const void *saddr,
 void icmp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 		       const struct timespec *now);
 void icmp_timer(struct ctx *c, const struct timespec *now);
+void icmp_tap_reset(struct ctx *c);
 
 #endif /* ICMP_H */

@@ -965,8 +965,13 @@ static void tap_guest_gone(struct ctx *c)
 	tap_partial = 0;
 	memset(c->mac_guest, 0xff, sizeof(c->mac_guest));
 
+	/* Its connections, flows and echo identifiers went with it */
 	if (!c->no_tcp)
 		tcp_tap_reset(c);
+	if (!c->no_udp)
+		udp_tap_reset(c);
+	if (!c->no_icmp)
+		icmp_tap_reset(c);
 }
 
 /**

@@ -1167,13 +1167,13 @@ void udp_init(struct ctx *c)
 }
 
 /**
- * udp_timer() - Close sockets of outbound flows idle for too long
+ * udp_out_expire() - Close guest-side sockets idle for too long, or all
  * @c:		Execution context
- * @now:	Current timestamp
+ * @t:		Current time, seconds
+ * @all:	Close every socket, idle or not
  */
-void udp_timer(struct ctx *c, const struct timespec *now)
+static void udp_out_expire(struct ctx *c, uint32_t t, int all)
 {
-	uint32_t t = (uint32_t)now->tv_sec;
 	size_t w, b;
 	int v;
 
@@ -1187,24 +1187,43 @@ void udp_timer(struct ctx *c, const struct timespec *now)
 
 				if (!(word & 1))
 					continue;
-				if (f->fd >= 0 &&
+				if (f->fd >= 0 && !all &&
 				    t - f->ts < UDP_CONN_TIMEOUT)
 					continue;
 
 				if (f->fd >= 0) {
 					epoll_del(c->epollfd, f->fd);
 					close(f->fd);
-					debug("UDP: closed idle socket for "
-					      "guest port %zu", port);
+					debug("UDP: closed socket for guest "
+					      "port %zu", port);
 				}
 				f->fd = -1;
 				udp_out_active[v][w] &= ~BITMAP_BIT(port);
 			}
 		}
 	}
+}
+
+/**
+ * udp_timer() - Close sockets of outbound flows idle for too long
+ * @c:		Execution context
+ * @now:	Current timestamp
+ */
+void udp_timer(struct ctx *c, const struct timespec *now)
+{
+	udp_out_expire(c, (uint32_t)now->tv_sec, 0);
 
 	if (c->mode == MODE_PASTA)
 		udp_splice_timer(c, now);
+}
+
+/**
+ * udp_tap_reset() - The guest went away: close the sockets of its flows
+ * @c:		Execution context
+ */
+void udp_tap_reset(struct ctx *c)
+{
+	udp_out_expire(c, 0, 1);
 }
 
 /* ------------------------------------------------------------------------

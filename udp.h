@@ -19,5 +19,6 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 		      const struct timespec *now);
 void udp_timer(struct ctx *c, const struct timespec *now);
+void udp_tap_reset(struct ctx *c);
 
 #endif /* UDP_H */
