@@ -26,6 +26,7 @@
 #include "../../arp.c"
 #include "../../packet.c"
 #include "../../log.c"
+#include "unit.h"
 
 /* Stubs ------------------------------------------------------------------ */
 
@@ -82,18 +83,6 @@ void tap_send_single(const struct ctx *c, const void *frame, size_t len)
 }
 
 /* Harness ---------------------------------------------------------------- */
-
-static int failures, checks;
-
-#define CHECK(cond)							\
-	do {								\
-		checks++;						\
-		if (!(cond)) {						\
-			failures++;					\
-			fprintf(stderr, "%s:%d: FAIL: %s\n",		\
-				__FILE__, __LINE__, #cond);		\
-		}							\
-	} while (0)
 
 static uint8_t arena[70000];
 

@@ -20,19 +20,7 @@
 #include "../../util.c"
 #include "../../packet.c"
 #include "../../log.c"
-
-
-static int failures, checks;
-
-#define CHECK(cond)							\
-	do {								\
-		checks++;						\
-		if (!(cond)) {						\
-			failures++;					\
-			fprintf(stderr, "%s:%d: FAILED: %s\n",		\
-				__func__, __LINE__, #cond);		\
-		}							\
-	} while (0)
+#include "unit.h"
 
 /* Captured reply */
 static struct {
@@ -55,15 +43,6 @@ void tap_icmp6_send(const struct ctx *c, const struct in6_addr *src,
 	}
 	memcpy(out.msg, in, len);
 	out.len = len;
-}
-
-static struct in6_addr a6(const char *s)
-{
-	struct in6_addr a;
-
-	if (inet_pton(AF_INET6, s, &a) != 1)
-		abort();
-	return a;
 }
 
 static struct ctx ctx;
