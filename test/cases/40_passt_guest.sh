@@ -21,18 +21,7 @@ set -eu
 . "$(dirname "$0")/../lib/common.sh"
 . "$TOP/test/lib/guest.sh"
 
-if [ ! -x "$PASST" ]; then
-	skip passt_guest "no passt binary at $PASST"
-	exit 0
-fi
-if ! command -v qemu-system-x86_64 >/dev/null; then
-	skip passt_guest "qemu-system-x86_64 not installed"
-	exit 0
-fi
-if ! guest_build; then
-	skip passt_guest "cannot build the guest kernel/initramfs"
-	exit 0
-fi
+guest_require passt_guest || exit 0
 
 topo_setup
 mkdir "$TMP/dir"

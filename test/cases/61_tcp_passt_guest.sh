@@ -44,18 +44,7 @@ set -eu
 . "$TOP/test/lib/guest.sh"
 . "$TOP/test/lib/tcp.sh"
 
-if [ ! -x "$PASST" ]; then
-	skip tcp_passt_guest "no passt binary at $PASST"
-	exit 0
-fi
-if ! command -v qemu-system-x86_64 >/dev/null; then
-	skip tcp_passt_guest "qemu-system-x86_64 not installed"
-	exit 0
-fi
-if ! guest_build; then
-	skip tcp_passt_guest "cannot build the guest kernel/initramfs"
-	exit 0
-fi
+guest_require tcp_passt_guest || exit 0
 
 # The guest can't hold the big file (256 MiB of RAM): it streams it through
 # sha256sum, downloading, and uploads /dev/urandom through tee into

@@ -32,20 +32,7 @@ set -eu
 
 UDP_DONE_PORT=10005
 
-if [ ! -x "$PASST" ]; then
-	skip udp_icmp_passt_guest "no passt binary at $PASST"
-	exit 0
-fi
-for t in qemu-system-x86_64 socat tcpdump; do
-	if ! command -v $t >/dev/null; then
-		skip udp_icmp_passt_guest "$t not installed"
-		exit 0
-	fi
-done
-if ! guest_build; then
-	skip udp_icmp_passt_guest "cannot build the guest kernel/initramfs"
-	exit 0
-fi
+guest_require udp_icmp_passt_guest socat tcpdump || exit 0
 
 topo_setup
 udp_client_write

@@ -27,6 +27,28 @@ guest_build() {
 	bash "$TOP/test/guest/build.sh" "$GUEST_DIR"
 }
 
+# guest_require NAME [TOOL...]: check what a guest case needs (passt, qemu,
+# the TOOLs, a built guest); if something is missing, report NAME as
+# skipped, saying why, and return 1
+guest_require() {
+	local name=$1 t
+	shift
+	if [ ! -x "$PASST" ]; then
+		skip "$name" "no passt binary at $PASST"
+		return 1
+	fi
+	for t in qemu-system-x86_64 "$@"; do
+		if ! command -v "$t" >/dev/null; then
+			skip "$name" "$t not installed"
+			return 1
+		fi
+	done
+	if ! guest_build; then
+		skip "$name" "cannot build the guest kernel/initramfs"
+		return 1
+	fi
+}
+
 # guest_initrd OUT TESTSCRIPT: write to OUT the base initramfs followed by a
 # second cpio archive holding TESTSCRIPT as /test.sh; the kernel unpacks
 # concatenated archives in order
