@@ -202,6 +202,77 @@ static void daemonize(void)
 }
 
 /**
+ * dispatch() - Hand one epoll event to its handler
+ * @ref:	epoll reference
+ * @ev:		epoll events
+ * @sigfd:	signalfd
+ * @now:	Current timestamp
+ */
+static void dispatch(union epoll_ref ref, uint32_t ev, int sigfd,
+		     const struct timespec *now)
+{
+	switch (ref.type) {
+	case EPOLL_TYPE_TAP_LISTEN:
+		tap_listen_handler(&c, ev);
+		break;
+	case EPOLL_TYPE_TAP_PASST:
+		if (c.fd_tap == ref.fd)
+			tap_handler_passt(&c, ev, now);
+		break;
+	case EPOLL_TYPE_TAP_PASTA:
+		tap_handler_pasta(&c, ev, now);
+		break;
+	case EPOLL_TYPE_SIGNAL:
+		signal_handler(sigfd);
+		break;
+	case EPOLL_TYPE_NSQUIT_INOTIFY:
+		pasta_netns_quit_handler(&c, ref.fd);
+		break;
+	case EPOLL_TYPE_NSQUIT_TIMER:
+		pasta_netns_quit_timer(&c);
+		break;
+	case EPOLL_TYPE_TCP:
+		tcp_sock_handler(&c, ref, ev, now);
+		break;
+	case EPOLL_TYPE_TCP_SPLICE:
+		tcp_splice_sock_handler(&c, ref, ev);
+		break;
+	case EPOLL_TYPE_TCP_LISTEN:
+		tcp_listen_handler(&c, ref, now);
+		break;
+	case EPOLL_TYPE_TCP_TIMER:
+		tcp_timer_handler(&c, ref);
+		break;
+	case EPOLL_TYPE_UDP:
+		udp_sock_handler(&c, ref, ev, now);
+		break;
+	case EPOLL_TYPE_PING:
+		icmp_sock_handler(&c, ref, ev, now);
+		break;
+	default:
+		debug("Unexpected epoll reference type %u", ref.type);
+		break;
+	}
+}
+
+/**
+ * dispatch_later() - Is this event one for the second pass of a round?
+ * @ref:	epoll reference
+ * @ev:		epoll events
+ *
+ * Spliced sockets that report a peer's FIN or hang-up are handled after the
+ * other events of the same round: their shutdown() and the peer's wake-up
+ * then don't delay data of other connections.
+ *
+ * Return: true for the second pass
+ */
+static bool dispatch_later(union epoll_ref ref, uint32_t ev)
+{
+	return ref.type == EPOLL_TYPE_TCP_SPLICE &&
+	       (ev & (EPOLLRDHUP | EPOLLHUP));
+}
+
+/**
  * main() - Set up, then run the event loop
  * @argc:	Argument count
  * @argv:	Options and, for pasta, target or command
@@ -307,7 +378,7 @@ int main(int argc, char **argv)
 
 	for (;;) {
 		long long elapsed;
-		int n, i;
+		int n, i, pass;
 
 		/* Wake up for the next timer tick, not a whole interval after
 		 * the last event: tick periods stay close to one second
@@ -325,52 +396,16 @@ int main(int argc, char **argv)
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
 
-		for (i = 0; i < n; i++) {
-			union epoll_ref ref = { .u64 = events[i].data.u64 };
-			uint32_t ev = events[i].events;
+		for (pass = 0; pass < 2; pass++) {
+			for (i = 0; i < n; i++) {
+				union epoll_ref ref = {
+					.u64 = events[i].data.u64
+				};
 
-			switch (ref.type) {
-			case EPOLL_TYPE_TAP_LISTEN:
-				tap_listen_handler(&c, ev);
-				break;
-			case EPOLL_TYPE_TAP_PASST:
-				if (c.fd_tap == ref.fd)
-					tap_handler_passt(&c, ev, &now);
-				break;
-			case EPOLL_TYPE_TAP_PASTA:
-				tap_handler_pasta(&c, ev, &now);
-				break;
-			case EPOLL_TYPE_SIGNAL:
-				signal_handler(sigfd);
-				break;
-			case EPOLL_TYPE_NSQUIT_INOTIFY:
-				pasta_netns_quit_handler(&c, ref.fd);
-				break;
-			case EPOLL_TYPE_NSQUIT_TIMER:
-				pasta_netns_quit_timer(&c);
-				break;
-			case EPOLL_TYPE_TCP:
-				tcp_sock_handler(&c, ref, ev, &now);
-				break;
-			case EPOLL_TYPE_TCP_SPLICE:
-				tcp_splice_sock_handler(&c, ref, ev);
-				break;
-			case EPOLL_TYPE_TCP_LISTEN:
-				tcp_listen_handler(&c, ref, &now);
-				break;
-			case EPOLL_TYPE_TCP_TIMER:
-				tcp_timer_handler(&c, ref);
-				break;
-			case EPOLL_TYPE_UDP:
-				udp_sock_handler(&c, ref, ev, &now);
-				break;
-			case EPOLL_TYPE_PING:
-				icmp_sock_handler(&c, ref, ev, &now);
-				break;
-			default:
-				debug("Unexpected epoll reference type %u",
-				      ref.type);
-				break;
+				if (dispatch_later(ref, events[i].events) ==
+				    !!pass)
+					dispatch(ref, events[i].events, sigfd,
+						 &now);
 			}
 		}
 

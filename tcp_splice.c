@@ -93,6 +93,9 @@
 					 * event: fairness between pairs */
 #define TCP_SPLICE_POOL_SIZE	32	/* ready sockets in the namespace, per
 					 * IP version: one clone() per burst */
+#define TCP_SPLICE_PIPE_POOL	8	/* emptied pipes kept for new pairs:
+					 * each holds 1 MiB of the user's
+					 * fs/pipe-user-pages-soft quota */
 #define TCP_SPLICE_CONNECT_TIMEOUT 10	/* s: loopback answers at once */
 #define TCP_SPLICE_RETRY_S	10	/* s: retry a port we couldn't bind */
 
@@ -108,6 +111,9 @@
 #define SPLICE_SHUT(d)		(1U << (5 + (d)))	/* direction d done:
 							 * s[!d] shut down */
 #define SPLICE_FALLBACK		(1U << 7)	/* tried the other IP version */
+#define SPLICE_BLOCKED(i)	(1U << (8 + (i)))	/* s[i] took less than
+							 * we had: EPOLLOUT */
+#define SPLICE_RST		(1U << 10)	/* closed: reset, not FIN */
 
 /**
  * struct tcp_splice_conn - A pair of spliced sockets
@@ -117,6 +123,7 @@
  * @read:	Bytes moved from s[d] into the pipe, per direction
  * @written:	Bytes moved from the pipe to s[!d], per direction
  * @flags:	SPLICE_* flags
+ * @events:	epoll events registered for s[i]
  * @af:		Address family of the target: AF_INET or AF_INET6
  * @tside:	Side we connect on: SIDE_INIT or SIDE_NS
  * @tport:	Target port
@@ -130,6 +137,7 @@ struct tcp_splice_conn {
 	uint64_t read[2];
 	uint64_t written[2];
 	uint32_t flags;
+	uint32_t events[2];
 	int af;
 	int tside;
 	unsigned int tport;
@@ -164,9 +172,14 @@ static time_t splice_now;		/* coarse clock, seconds */
 
 static struct tcp_splice_stats splice_stats, splice_stats_logged;
 
+/* Pipes of closed pairs, empty, ready for new ones: [n][0] read end */
+static int pipe_pool[TCP_SPLICE_PIPE_POOL][2];
+static int pipe_pool_n;
+
 /* Ready sockets in the target namespace: [0] IPv4, [1] IPv6 */
 static int ns_pool[2][TCP_SPLICE_POOL_SIZE];
 static int ns_pool_n[2];
+static int ns_pool_stuck;	/* last refill came up short: timer retries */
 
 /* /proc/net/tcp and tcp6: [SIDE_INIT] ours, [SIDE_NS] the namespace's */
 static int proc_fd[2][2] = { { -1, -1 }, { -1, -1 } };
@@ -239,13 +252,17 @@ static void tcp_splice_pool_fill(const struct ctx *c, int open_proc)
 	int rc;
 
 	if (!open_proc && ns_pool_n[0] == TCP_SPLICE_POOL_SIZE &&
-	    ns_pool_n[1] == TCP_SPLICE_POOL_SIZE)
+	    ns_pool_n[1] == TCP_SPLICE_POOL_SIZE) {
+		ns_pool_stuck = 0;
 		return;
+	}
 
 	rc = ns_call(tcp_splice_ns_fill, &a);
 	if (rc)
 		warn_ratelimit("TCP splice: can't create sockets in "
 			       "namespace: %s", strerror(-rc));
+	ns_pool_stuck = rc || ns_pool_n[0] < TCP_SPLICE_POOL_SIZE ||
+			ns_pool_n[1] < TCP_SPLICE_POOL_SIZE;
 }
 
 /**
@@ -428,13 +445,29 @@ static void tcp_splice_rst_close(int s)
 }
 
 /**
- * tcp_splice_conn_close() - Close a pair, queue the entry for recycling
+ * tcp_splice_conn_close() - Mark a pair closed, queue it for tcp_splice_defer()
  * @conn:	Connection
  * @rst:	Close sockets with a reset
+ *
+ * The descriptors stay open until the end of this round of events: their
+ * numbers can't be reused (and stale events mistaken) meanwhile, and the
+ * close() calls don't delay data of other pairs in the same round.
  */
 static void tcp_splice_conn_close(struct tcp_splice_conn *conn, int rst)
 {
-	int i;
+	conn->flags = SPLICE_CLOSED | (rst ? SPLICE_RST : 0);
+	conn->next = splice_closed;
+	splice_closed = (int)(conn - splice_tc);
+	splice_active--;
+}
+
+/**
+ * tcp_splice_conn_release() - Close the descriptors of a closed pair
+ * @conn:	Connection, closed
+ */
+static void tcp_splice_conn_release(struct tcp_splice_conn *conn)
+{
+	int rst = !!(conn->flags & SPLICE_RST), i;
 
 	for (i = 0; i < 2; i++) {
 		if (conn->s[i] >= 0) {
@@ -443,17 +476,18 @@ static void tcp_splice_conn_close(struct tcp_splice_conn *conn, int rst)
 			else
 				close(conn->s[i]);
 		}
-		if (conn->pipe_r[i] >= 0)
+		if (conn->pipe_r[i] >= 0 && !rst &&
+		    conn->read[i] == conn->written[i] &&
+		    pipe_pool_n < TCP_SPLICE_PIPE_POOL) {
+			/* Nothing left in it: the next pair can have it */
+			pipe_pool[pipe_pool_n][0] = conn->pipe_r[i];
+			pipe_pool[pipe_pool_n++][1] = conn->pipe_w[i];
+		} else if (conn->pipe_r[i] >= 0) {
 			close(conn->pipe_r[i]);
-		if (conn->pipe_w[i] >= 0)
 			close(conn->pipe_w[i]);
+		}
 		conn->s[i] = conn->pipe_r[i] = conn->pipe_w[i] = -1;
 	}
-
-	conn->flags = SPLICE_CLOSED;
-	conn->next = splice_closed;
-	splice_closed = (int)(conn - splice_tc);
-	splice_active--;
 }
 
 /**
@@ -503,12 +537,16 @@ static int tcp_splice_dir(struct tcp_splice_conn *conn, int d)
 			if (n < 0) {
 				if (errno != EAGAIN && errno != EINTR)
 					return -1;
-				return 0;	/* EPOLLOUT on @to resumes us */
+				/* EPOLLOUT on @to resumes us */
+				conn->flags |= SPLICE_BLOCKED(!d);
+				return 0;
 			}
 			if (n == 0)
 				return 0;	/* can't happen: don't spin */
 			conn->written[d] += (uint64_t)n;
 			pending -= (uint64_t)n;
+			if (!pending)
+				conn->flags &= ~SPLICE_BLOCKED(!d);
 		}
 
 		if ((conn->flags & SPLICE_EOF(d)) && !pending) {
@@ -542,25 +580,81 @@ static union epoll_ref tcp_splice_ref(int idx, int side, int fd)
 	return ref;
 }
 
-#define SPLICE_EVENTS	(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+/**
+ * tcp_splice_events() - epoll events one socket of a pair needs now
+ * @conn:	Connection
+ * @i:		Index into @s
+ *
+ * Edge-triggered, and only what we'd act on: input until the peer's FIN,
+ * output only while connecting or while the socket holds back data we have
+ * for it. A spare EPOLLOUT would wake us for every ACK after a shutdown(),
+ * which costs a context switch per connection.
+ *
+ * Return: event mask
+ */
+static uint32_t tcp_splice_events(const struct tcp_splice_conn *conn, int i)
+{
+	uint32_t ev = EPOLLET;
+
+	if (!(conn->flags & SPLICE_EOF(i)))
+		ev |= EPOLLIN | EPOLLRDHUP;
+	if ((conn->flags & SPLICE_BLOCKED(i)) ||
+	    (i == 1 && (conn->flags & SPLICE_CONNECTING)))
+		ev |= EPOLLOUT;
+
+	return ev;
+}
 
 /**
- * tcp_splice_run() - Move data both ways, close the pair when done
+ * tcp_splice_arm() - Bring registered epoll events up to date for a pair
+ * @c:		Execution context
+ * @conn:	Connection
+ * @force:	Re-register even if unchanged: epoll reports what's ready again
+ */
+static void tcp_splice_arm(const struct ctx *c, struct tcp_splice_conn *conn,
+			   int force)
+{
+	int idx = (int)(conn - splice_tc), i;
+
+	for (i = 0; i < 2; i++) {
+		uint32_t ev = tcp_splice_events(conn, i);
+
+		if (conn->s[i] < 0 || (ev == conn->events[i] && !force))
+			continue;
+		if (!epoll_mod(c->epollfd, ev,
+			       tcp_splice_ref(idx, i, conn->s[i])))
+			conn->events[i] = ev;
+	}
+}
+
+/**
+ * tcp_splice_run() - Move data, close the pair when done
  * @c:		Execution context
  * @conn:	Connection, established
+ * @dirs:	Directions to try, bit d: from s[d] to s[!d]
  */
-static void tcp_splice_run(const struct ctx *c, struct tcp_splice_conn *conn)
+static void tcp_splice_run(const struct ctx *c, struct tcp_splice_conn *conn,
+			   unsigned int dirs)
 {
-	int idx = (int)(conn - splice_tc), more = 0, d, i;
+	int more = 0, d;
 
 	for (d = 0; d < 2; d++) {
-		int rc = tcp_splice_dir(conn, d);
+		int rc;
 
-		if (rc < 0) {
+		if (!(dirs & (1U << d)))
+			continue;
+
+		if ((rc = tcp_splice_dir(conn, d)) < 0) {
 			splice_stats.reset++;
 			tcp_splice_conn_close(conn, 1);
 			return;
 		}
+
+		/* Round limit hit with data in the pipe: the output socket's
+		 * EPOLLOUT brings us back, even if the input is drained
+		 */
+		if (rc && conn->read[d] != conn->written[d])
+			conn->flags |= SPLICE_BLOCKED(!d);
 		more |= rc;
 	}
 
@@ -570,11 +664,7 @@ static void tcp_splice_run(const struct ctx *c, struct tcp_splice_conn *conn)
 	}
 
 	/* Round limit hit: re-arming makes epoll report what's still ready */
-	if (more) {
-		for (i = 0; i < 2; i++)
-			epoll_mod(c->epollfd, SPLICE_EVENTS,
-				  tcp_splice_ref(idx, i, conn->s[i]));
-	}
+	tcp_splice_arm(c, conn, more);
 }
 
 /**
@@ -587,6 +677,13 @@ static void tcp_splice_run(const struct ctx *c, struct tcp_splice_conn *conn)
 static int tcp_splice_pipe(struct tcp_splice_conn *conn, int d)
 {
 	int p[2];
+
+	if (pipe_pool_n) {
+		pipe_pool_n--;
+		conn->pipe_r[d] = pipe_pool[pipe_pool_n][0];
+		conn->pipe_w[d] = pipe_pool[pipe_pool_n][1];
+		return 0;
+	}
 
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC))
 		return -1;
@@ -671,7 +768,8 @@ static int tcp_splice_connect(const struct ctx *c,
 		conn->flags |= SPLICE_CONNECTING;
 	}
 
-	if (epoll_add(c->epollfd, SPLICE_EVENTS, tcp_splice_ref(idx, 1, t)))
+	conn->events[1] = tcp_splice_events(conn, 1);
+	if (epoll_add(c->epollfd, conn->events[1], tcp_splice_ref(idx, 1, t)))
 		return -1;
 
 	return 0;
@@ -749,23 +847,25 @@ int tcp_splice_conn_from_sock(struct ctx *c, uint32_t ref_data, int s,
 		conn->tport = fwd_target(&c->tcp_fwd_in, port);
 	}
 
+	/* Connect first: the target's accept() then overlaps with the rest */
+	if (tcp_splice_connect(c, conn) && tcp_splice_connect_retry(c, conn)) {
+		splice_stats.refused++;
+		goto fail;
+	}
+
+	conn->events[0] = tcp_splice_events(conn, 0);
 	if (tcp_splice_pipe(conn, 0) || tcp_splice_pipe(conn, 1) ||
-	    epoll_add(c->epollfd, SPLICE_EVENTS, tcp_splice_ref(idx, 0, s))) {
+	    epoll_add(c->epollfd, conn->events[0], tcp_splice_ref(idx, 0, s))) {
 		splice_stats.refused++;
 		goto fail;
 	}
 
 	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
-	if (tcp_splice_connect(c, conn) && tcp_splice_connect_retry(c, conn)) {
-		splice_stats.refused++;
-		goto fail;
-	}
-
 	splice_stats.opened++;
 
 	if (!(conn->flags & SPLICE_CONNECTING))
-		tcp_splice_run(c, conn);
+		tcp_splice_run(c, conn, 3);
 
 	return 1;
 
@@ -789,6 +889,7 @@ void tcp_splice_sock_handler(struct ctx *c, union epoll_ref ref,
 {
 	uint32_t idx = ref.data >> 1, side = ref.data & 1;
 	struct tcp_splice_conn *conn;
+	unsigned int dirs = 0;
 
 	if (idx >= (uint32_t)splice_hw)
 		return;
@@ -818,32 +919,49 @@ void tcp_splice_sock_handler(struct ctx *c, union epoll_ref ref,
 			return;
 
 		conn->flags &= ~SPLICE_CONNECTING;
+		dirs = 3;	/* data may wait on either side */
 	} else if (events & EPOLLERR) {
 		splice_stats.reset++;
 		tcp_splice_conn_close(conn, 1);
 		return;
+	} else {
+		/* Input on s[side] feeds direction side, room on it drains
+		 * direction !side: the other one has nothing new
+		 */
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+			dirs |= 1U << side;
+		if (events & (EPOLLOUT | EPOLLHUP))
+			dirs |= 1U << !side;
 	}
 
-	tcp_splice_run(c, conn);
+	tcp_splice_run(c, conn, dirs);
 }
 
 /**
- * tcp_splice_defer() - After a round of events: recycle closed entries
+ * tcp_splice_defer() - After a round of events: close and recycle entries,
+ *			refill the socket pool
  * @c:		Execution context
  */
 void tcp_splice_defer(struct ctx *c)
 {
-	(void)c;
-
 	while (splice_closed >= 0) {
 		struct tcp_splice_conn *conn = &splice_tc[splice_closed];
 		int next = conn->next;
 
+		tcp_splice_conn_release(conn);
 		conn->flags = 0;
 		conn->next = splice_free;
 		splice_free = splice_closed;
 		splice_closed = next;
 	}
+
+	/* Refill between events rather than when a connection finds the
+	 * pool empty: the clone() then overlaps with the peers' work
+	 */
+	if (c->mode == MODE_PASTA && !ns_pool_stuck &&
+	    (ns_pool_n[0] < TCP_SPLICE_POOL_SIZE / 2 ||
+	     ns_pool_n[1] < TCP_SPLICE_POOL_SIZE / 2))
+		tcp_splice_pool_fill(c, 0);
 }
 
 /**
