@@ -1113,6 +1113,7 @@ void tcp_splice_timer(struct ctx *c, const struct timespec *now)
 			tcp_splice_conn_close(conn, 1);
 		}
 	}
+	tcp_splice_defer(c);	/* timeouts: close now, not next round */
 
 	if (memcmp(&splice_stats, &splice_stats_logged,
 		   sizeof(splice_stats))) {
