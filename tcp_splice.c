@@ -120,6 +120,7 @@
  * @s:		Sockets: [0] accepted one, [1] the one we connected
  * @pipe_r:	Pipe read end per direction: [d] carries data from s[d]
  * @pipe_w:	Pipe write end per direction
+ * @pipe_slots:	Buffers (pages) each pipe holds, from F_GETPIPE_SZ
  * @read:	Bytes moved from s[d] into the pipe, per direction
  * @written:	Bytes moved from the pipe to s[!d], per direction
  * @flags:	SPLICE_* flags
@@ -134,6 +135,7 @@ struct tcp_splice_conn {
 	int s[2];
 	int pipe_r[2];
 	int pipe_w[2];
+	unsigned int pipe_slots[2];
 	uint64_t read[2];
 	uint64_t written[2];
 	uint32_t flags;
@@ -173,7 +175,7 @@ static time_t splice_now;		/* coarse clock, seconds */
 static struct tcp_splice_stats splice_stats, splice_stats_logged;
 
 /* Pipes of closed pairs, empty, ready for new ones: [n][0] read end */
-static int pipe_pool[TCP_SPLICE_PIPE_POOL][2];
+static int pipe_pool[TCP_SPLICE_PIPE_POOL][3];	/* read, write end, slots */
 static int pipe_pool_n;
 
 /* Ready sockets in the target namespace: [0] IPv4, [1] IPv6 */
@@ -481,7 +483,8 @@ static void tcp_splice_conn_release(struct tcp_splice_conn *conn)
 		    pipe_pool_n < TCP_SPLICE_PIPE_POOL) {
 			/* Nothing left in it: the next pair can have it */
 			pipe_pool[pipe_pool_n][0] = conn->pipe_r[i];
-			pipe_pool[pipe_pool_n++][1] = conn->pipe_w[i];
+			pipe_pool[pipe_pool_n][1] = conn->pipe_w[i];
+			pipe_pool[pipe_pool_n++][2] = (int)conn->pipe_slots[i];
 		} else if (conn->pipe_r[i] >= 0) {
 			close(conn->pipe_r[i]);
 			close(conn->pipe_w[i]);
@@ -494,11 +497,20 @@ static void tcp_splice_conn_release(struct tcp_splice_conn *conn)
  * tcp_splice_dir() - Move data in one direction until the kernel stops us
  * @conn:	Connection
  * @d:		Direction: from s[d] to s[!d]
+ * @short_ok:	A short read drains s[d]: we were woken by plain EPOLLIN on it
+ *
+ * A read into an empty pipe that returns fewer bytes than the pipe has
+ * buffers can't have been cut short by the pipe filling up (each buffer
+ * holds at least a byte): the socket was drained, and anything that arrived
+ * since epoll reported it is reported again (edge-triggered). If the report
+ * had no FIN, we can wait for the next one instead of trying another read
+ * that would only fail with EAGAIN: one system call less per message of a
+ * request-response exchange.
  *
  * Return: 0 if waiting for an event, 1 if the round limit was hit with
  *	   more to do, -1 on error (the pair must be reset)
  */
-static int tcp_splice_dir(struct tcp_splice_conn *conn, int d)
+static int tcp_splice_dir(struct tcp_splice_conn *conn, int d, int short_ok)
 {
 	int from = conn->s[d], to = conn->s[!d], i;
 
@@ -507,7 +519,7 @@ static int tcp_splice_dir(struct tcp_splice_conn *conn, int d)
 
 	for (i = 0; i < TCP_SPLICE_ROUNDS; i++) {
 		uint64_t pending = conn->read[d] - conn->written[d];
-		int in_empty = 0;
+		int in_empty = 0, drained = 0;
 		ssize_t n;
 
 		if (!(conn->flags & SPLICE_EOF(d))) {
@@ -524,6 +536,8 @@ static int tcp_splice_dir(struct tcp_splice_conn *conn, int d)
 				 */
 				in_empty = !pending;
 			} else {
+				drained = short_ok && !pending &&
+					  (size_t)n < conn->pipe_slots[d];
 				conn->read[d] += (uint64_t)n;
 				pending += (uint64_t)n;
 			}
@@ -557,7 +571,7 @@ static int tcp_splice_dir(struct tcp_splice_conn *conn, int d)
 		}
 
 		/* Socket drained, pipe empty: EPOLLIN on @from resumes us */
-		if (in_empty)
+		if (in_empty || (drained && !pending))
 			return 0;
 	}
 
@@ -631,7 +645,8 @@ static void tcp_splice_arm(const struct ctx *c, struct tcp_splice_conn *conn,
  * tcp_splice_run() - Move data, close the pair when done
  * @c:		Execution context
  * @conn:	Connection, established
- * @dirs:	Directions to try, bit d: from s[d] to s[!d]
+ * @dirs:	Directions to try, bit d: from s[d] to s[!d]; bit 2 + d: a
+ *		short read drains s[d], see tcp_splice_dir()
  */
 static void tcp_splice_run(const struct ctx *c, struct tcp_splice_conn *conn,
 			   unsigned int dirs)
@@ -644,7 +659,7 @@ static void tcp_splice_run(const struct ctx *c, struct tcp_splice_conn *conn,
 		if (!(dirs & (1U << d)))
 			continue;
 
-		if ((rc = tcp_splice_dir(conn, d)) < 0) {
+		if ((rc = tcp_splice_dir(conn, d, !!(dirs & (4U << d)))) < 0) {
 			splice_stats.reset++;
 			tcp_splice_conn_close(conn, 1);
 			return;
@@ -676,14 +691,19 @@ static void tcp_splice_run(const struct ctx *c, struct tcp_splice_conn *conn,
  */
 static int tcp_splice_pipe(struct tcp_splice_conn *conn, int d)
 {
-	int p[2];
+	static long page_size;
+	int p[2], sz;
 
 	if (pipe_pool_n) {
 		pipe_pool_n--;
 		conn->pipe_r[d] = pipe_pool[pipe_pool_n][0];
 		conn->pipe_w[d] = pipe_pool[pipe_pool_n][1];
+		conn->pipe_slots[d] = (unsigned int)pipe_pool[pipe_pool_n][2];
 		return 0;
 	}
+
+	if (!page_size && (page_size = sysconf(_SC_PAGESIZE)) <= 0)
+		page_size = 1L << 16;	/* largest we know: fewest slots */
 
 	if (pipe2(p, O_NONBLOCK | O_CLOEXEC))
 		return -1;
@@ -692,6 +712,8 @@ static int tcp_splice_pipe(struct tcp_splice_conn *conn, int d)
 	 * default size then still works, just with more calls
 	 */
 	fcntl(p[0], F_SETPIPE_SZ, TCP_SPLICE_PIPE_SIZE);
+	sz = fcntl(p[0], F_GETPIPE_SZ);
+	conn->pipe_slots[d] = sz > 0 ? (unsigned int)(sz / page_size) : 0;
 
 	conn->pipe_r[d] = p[0];
 	conn->pipe_w[d] = p[1];
@@ -930,6 +952,8 @@ void tcp_splice_sock_handler(struct ctx *c, union epoll_ref ref,
 		 */
 		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
 			dirs |= 1U << side;
+		if (!(events & (EPOLLRDHUP | EPOLLHUP)))
+			dirs |= 4U << side;
 		if (events & (EPOLLOUT | EPOLLHUP))
 			dirs |= 1U << !side;
 	}
