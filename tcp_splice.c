@@ -15,16 +15,18 @@
  * direction, so that the data never crosses into userspace. See the man
  * page, NOTES, "Handling of local traffic in pasta".
  *
- * Both sockets of a pair are registered once, edge-triggered, for input and
- * output: any event on either runs both directions until the kernel says
- * EAGAIN, so no edge is lost and there's no need to flip the interest set
- * back and forth on every partial write:
+ * Both sockets of a pair are registered edge-triggered, for what we'd act
+ * on (tcp_splice_events()): input until the peer's FIN, output only while
+ * connecting or while the socket holds back data we have for it. An event
+ * runs the directions it concerns until the kernel says EAGAIN:
  *
  * - the reading side stops on EAGAIN with an empty pipe (the next EPOLLIN
- *   edge on that socket resumes it), the writing side stops on EAGAIN with
- *   data left in the pipe (the next EPOLLOUT edge on the target resumes it);
- *   a reading EAGAIN with data in the pipe may just mean the pipe is full,
- *   and the loop goes on as long as the write side makes progress;
+ *   edge on that socket resumes it), or, without trying again, after a short
+ *   read that must have drained the socket (see tcp_splice_dir()); the
+ *   writing side stops on EAGAIN with data left in the pipe, and asks for
+ *   EPOLLOUT on the target until the pipe is drained; a reading EAGAIN with
+ *   data in the pipe may just mean the pipe is full, and the loop goes on as
+ *   long as the write side makes progress;
  * - end of file on one side: once that direction's pipe is drained, we
  *   shutdown(SHUT_WR) the other socket (the half-close is mirrored), and the
  *   pair is closed when both directions are done;
@@ -32,13 +34,22 @@
  *   sockets with SO_LINGER { 1, 0 }, so that the other peer sees a reset
  *   too. A refused connect() in the other namespace resets the accepted one.
  *
+ * Latency of new connections (connections per second): the target socket
+ * is connected first, so that the peer's accept() runs while we set up the
+ * rest; pipes of closed pairs are kept (TCP_SPLICE_PIPE_POOL, only if
+ * empty) instead of being closed and created again; closing descriptors and
+ * refilling the socket pool wait for the end of each round of events
+ * (tcp_splice_defer()), and the main loop handles FIN and hang-up reports
+ * of spliced sockets after the other events of a round: data of one
+ * connection isn't held up by the teardown of another.
+ *
  * Sockets for the target namespace can only be created from inside it:
  * ns_call() runs a clone() child that joins the namespace, and the
  * descriptor it creates stays ours (a socket keeps its namespace; connect(),
  * bind() and listen() from the main process then act there). To avoid a
  * clone() per connection, we keep a pool of TCP_SPLICE_POOL_SIZE ready
- * sockets per IP version, refilled in one call when empty and from the
- * timer. Sockets for the init namespace are simply created by us.
+ * sockets per IP version, refilled in one call after a round of events
+ * that left it half empty, and from the timer. Sockets for the init namespace are simply created by us.
  *
  * Directions: -t ports listen in the init namespace (tcp.c binds explicit
  * ones, we bind "auto" ones): tcp_listen_handler() hands accepted sockets to

@@ -11,15 +11,17 @@
 #     8101 socat, 1 GiB    <--- -T 8101 ---       socat | sha256sum
 #     8102 half-close      <--- -T 8102 ---       tcp_tool halfclose
 #     8103 serve-rst       <--- -T 8103 ---       tcp_tool rst
+#     8104 socat echo      <--- -T 8104 ---       tcp_tool echo
 #     8400 UDP echo        <--- -U 8400 ---       splice_tool udp-bulk
 #   curl 127.0.0.1:8200    --- -t 8200 --->     8200 busybox httpd
 #   socat | sha256sum      --- -t 8201 --->     8201 socat, 1 GiB
 #   tcp_tool halfclose     --- -t 8202 --->     8202 half-close
 #   tcp_tool rst           --- -t 8203 --->     8203 serve-rst
 #   tcp_tool multi (500)   --- -t 8204 --->     8204 socat fork, 4 MiB each
+#   tcp_tool echo          --- -t 8205 --->     8205 socat echo
 #   splice_tool udp-bulk   --- -u 8300 --->     8300 UDP echo
 #
-# pasta --config-net -t 8200-8204 -u 8300 -T 8100-8103 -U 8400
+# pasta --config-net -t 8200-8205 -u 8300 -T 8100-8104 -U 8400
 #
 # Checks, IPv4 and IPv6 (127.0.0.1 and ::1 on both sides):
 # - HTTP with curl in both directions
@@ -31,6 +33,8 @@
 #   echo compared byte for byte, in both directions; eth0 counters as above
 # - half-close (the client shuts down its write side and still reads the
 #   whole answer) and RST (ECONNRESET at the client) in both directions
+# - 2000 messages of 1 to 1400 bytes, each echoed before the next one goes
+#   (small reads at every hop: nothing may stall), both ways
 # - 500 concurrent connections, 4 MiB each, all intact
 # - no file descriptors (pipes included) left behind in pasta once the TCP
 #   connections are closed (bounded wait), compared with the count after
@@ -52,8 +56,9 @@ for t in socat curl busybox; do
 	fi
 done
 
-P_T_HTTP=8100 P_T_BULK=8101 P_T_HALF=8102 P_T_RST=8103
+P_T_HTTP=8100 P_T_BULK=8101 P_T_HALF=8102 P_T_RST=8103 P_T_ECHO=8104
 P_t_HTTP=8200 P_t_BULK=8201 P_t_HALF=8202 P_t_RST=8203 P_t_MULTI=8204
+P_t_ECHO=8205
 P_u=8300 P_U=8400
 MULTI_N=${MULTI_N:-500}
 DEV_SLACK=$((2 * 1048576))	# eth0 bytes allowed during a bulk transfer
@@ -67,10 +72,10 @@ head -c $((4 * 1048576)) /dev/urandom > "$TMP/www/four"
 chmod 644 "$TMP/www/four"
 SHA_FOUR=$(sha256sum < "$TMP/www/four" | cut -d' ' -f1)
 
-# servers_lo WRAPPER PREFIX HTTP HALF RST: loopback servers where WRAPPER
-# runs, both families: httpd, half-close, RST
+# servers_lo WRAPPER PREFIX HTTP HALF RST ECHO: loopback servers where
+# WRAPPER runs, both families: httpd, half-close, RST, echo
 servers_lo() {
-	local w=$1 pre=$2 http=$3 half=$4 rst=$5
+	local w=$1 pre=$2 http=$3 half=$4 rst=$5 echo=$6
 	bg "${pre}httpd4" "$w" busybox httpd -f -p "127.0.0.1:$http" -h "$TMP/www"
 	bg "${pre}httpd6" "$w" busybox httpd -f -p "[::1]:$http" -h "$TMP/www"
 	bg "${pre}half4" "$w" socat -t 30 \
@@ -81,7 +86,9 @@ servers_lo() {
 		"SYSTEM:wc -c; cat $TMP/www/one"
 	# binds [::], dual-stack: both loopback addresses included
 	bg "${pre}rst" "$w" timeout 600 "$TCP_PY" "$TMP/tcp_tool.py" serve-rst "$rst"
-	for p in $http $half $rst; do
+	bg "${pre}echo" "$w" socat -t 30 \
+		"TCP6-LISTEN:$echo,ipv6only=0,reuseaddr,fork" PIPE
+	for p in $http $half $rst $echo; do
 		wait_for 5 tcp_listening "$w" "$p" || {
 			echo "server on port $p did not start"
 			return 1
@@ -90,19 +97,19 @@ servers_lo() {
 }
 
 # --- Host side servers, then pasta, then the namespace's servers
-if ! servers_lo in_host h "$P_T_HTTP" "$P_T_HALF" "$P_T_RST"; then
+if ! servers_lo in_host h "$P_T_HTTP" "$P_T_HALF" "$P_T_RST" "$P_T_ECHO"; then
 	fail pasta_splice_servers "servers in the host namespace did not start"
 	exit 0
 fi
 bg hecho4 in_host timeout 600 "$SPLICE_PY" "$TMP/splice_tool.py" udp-echo 127.0.0.1 $P_U
 bg hecho6 in_host timeout 600 "$SPLICE_PY" "$TMP/splice_tool.py" udp-echo ::1 $P_U
 
-if ! pasta_start --config-net -t 8200-8204 -u $P_u -T 8100-8103 -U $P_U; then
+if ! pasta_start --config-net -t 8200-8205 -u $P_u -T 8100-8104 -U $P_U; then
 	fail pasta_splice_start "pasta did not start"
 	exit 0
 fi
 wait_for 5 sh -c "nsenter -t $NS_PID -n ip -6 addr show dev eth0 | grep -q '$HOST6/' && ! nsenter -t $NS_PID -n ip -6 addr show dev eth0 | grep -q tentative" || true
-if ! servers_lo in_ns n "$P_t_HTTP" "$P_t_HALF" "$P_t_RST"; then
+if ! servers_lo in_ns n "$P_t_HTTP" "$P_t_HALF" "$P_t_RST" "$P_t_ECHO"; then
 	fail pasta_splice_ns_servers "servers in the namespace did not start"
 	exit 0
 fi
@@ -165,7 +172,7 @@ steady() {
 		t=$((t - 1))
 	done
 }
-splice_tool in_host tcp-multi 127.0.0.1 $P_t_MULTI 50 > "$TMP/warmup.out" 2>&1 || true
+tcp_tool in_host multi 127.0.0.1 $P_t_MULTI 50 15 100 > "$TMP/warmup.out" 2>&1 || true
 echo "  warm-up, 50 connections: $(tr '\n' ' ' < "$TMP/warmup.out")"
 steady
 fd_idle=$(tcp_fd_count "$PASTA_PID")
@@ -221,6 +228,10 @@ for a in 127.0.0.1 ::1; do
 		tcp_tool in_ns rst $a $P_T_RST
 	tcp_expect pasta_splice_rst${fam}_host_to_ns '^reset ' \
 		tcp_tool in_host rst $a $P_t_RST
+	tcp_expect pasta_splice_echo${fam}_ns_to_host '^echoed=2000/2000 ' \
+		tcp_tool in_ns echo $a $P_T_ECHO 2000
+	tcp_expect pasta_splice_echo${fam}_host_to_ns '^echoed=2000/2000 ' \
+		tcp_tool in_host echo $a $P_t_ECHO 2000
 done
 
 # --- 500 concurrent connections, 4 MiB each
@@ -235,7 +246,7 @@ peak() {
 	echo "$fd_peak" > "$TMP/fdpeak"
 }
 t0=$(date +%s%N)
-splice_tool in_host tcp-multi 127.0.0.1 $P_t_MULTI "$MULTI_N" > "$TMP/multi.out" 2>&1 &
+tcp_tool in_host multi 127.0.0.1 $P_t_MULTI "$MULTI_N" 15 100 > "$TMP/multi.out" 2>&1 &
 mp=$!
 peak $mp &
 pp=$!

@@ -31,7 +31,6 @@ Usage: splice_tool.py udp-echo ADDR PORT
        splice_tool.py udp-bulk HOST PORT COUNT SIZE
        splice_tool.py udp-stream HOST PORT COUNT SIZE
        splice_tool.py udp-sink ADDR PORT COUNT SIZE SECONDS
-       splice_tool.py tcp-multi HOST PORT N
 
 udp-echo:   echo server, every datagram back to its sender, one socket
 udp-bulk:   COUNT datagrams of SIZE bytes (8-byte sequence number, then
@@ -43,13 +42,8 @@ udp-stream: COUNT datagrams, one way, no echo (paced to the sink).
 udp-sink:   receives up to COUNT datagrams for at most SECONDS (or until
             one second of silence after the first), checks each one, and
             prints "received=N/COUNT corrupt=C duplicate=D".
-tcp-multi:  N concurrent connections, each read to EOF; gives up after
-            STALL_S seconds without a byte on any of them, or MULTI_S in
-            all. Prints "unfinished=U", then "COUNT SHA256:LENGTH" (or
-            "COUNT err:REASON") lines, sorted.
 """
 import hashlib
-import selectors
 import socket
 import sys
 import time
@@ -58,8 +52,6 @@ WINDOW = 64
 RESEND_S = 0.3
 RETRIES = 8
 DEADLINE_S = 90
-STALL_S = 15
-MULTI_S = 100
 
 
 def payload(seq, size):
@@ -195,56 +187,10 @@ def udp_sink(addr, port, count, size, seconds):
           (len(seen), count, corrupt, dup))
 
 
-def tcp_multi(host, port, n):
-    """N concurrent connections read to EOF: how many of each sha256"""
-    n = int(n)
-    sel = selectors.DefaultSelector()
-    socks = []
-    for _ in range(n):
-        s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
-        s.setblocking(False)
-        s.connect_ex((host, int(port)))
-        st = {'h': hashlib.sha256(), 'len': 0, 'err': None}
-        sel.register(s, selectors.EVENT_READ, st)
-        socks.append(st)
-    pending = n
-    t0 = last = time.monotonic()
-    while pending:
-        now = time.monotonic()
-        if now - last > STALL_S or now - t0 > MULTI_S:
-            break
-        for key, _ in sel.select(timeout=1):
-            s, st = key.fileobj, key.data
-            try:
-                b = s.recv(262144)
-            except BlockingIOError:
-                continue
-            except OSError as e:
-                b = b''
-                st['err'] = e.strerror
-            last = time.monotonic()
-            if b:
-                st['h'].update(b)
-                st['len'] += len(b)
-                continue
-            sel.unregister(s)
-            s.close()
-            pending -= 1
-    res = {}
-    for st in socks:
-        k = 'err:%s' % st['err'] if st['err'] else \
-            '%s:%d' % (st['h'].hexdigest(), st['len'])
-        res[k] = res.get(k, 0) + 1
-    print('unfinished=%d' % pending)
-    for k, v in sorted(res.items()):
-        print('%d %s' % (v, k))
-
-
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     f = {'udp-echo': udp_echo, 'udp-bulk': udp_bulk,
-         'udp-stream': udp_stream, 'udp-sink': udp_sink,
-         'tcp-multi': tcp_multi}[cmd]
+         'udp-stream': udp_stream, 'udp-sink': udp_sink}[cmd]
     f(*args)
 
 

@@ -118,8 +118,9 @@ tcp_tool_install() {
 Usage: tcp_tool.py halfclose HOST PORT NSEND
        tcp_tool.py rst HOST PORT
        tcp_tool.py refused HOST PORT
-       tcp_tool.py multi HOST PORT N
+       tcp_tool.py multi HOST PORT N [STALL_S [TOTAL_S]]
        tcp_tool.py line HOST PORT [REQUEST]
+       tcp_tool.py echo HOST PORT COUNT
        tcp_tool.py serve-rst PORT
 
 Each client prints one result line and exits 0 if it could judge, the shell
@@ -231,21 +232,26 @@ def line(host, port, req=None):
     print(data.split(b'\n')[0].decode(errors='replace'))
 
 
-def multi(host, port, n):
-    """N concurrent connections, each read to EOF: how many of each sha"""
-    n = int(n)
+def multi(host, port, n, stall_s=None, total_s=120):
+    """N concurrent connections, each read to EOF: how many of each sha.
+    Gives up after TOTAL_S seconds, or STALL_S without a byte on any."""
+    n, total_s = int(n), float(total_s)
+    stall_s = float(stall_s) if stall_s else total_s
     sel = selectors.DefaultSelector()
     socks = []
-    for i in range(n):
+    for _ in range(n):
         s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
         s.setblocking(False)
         s.connect_ex((host, int(port)))
         st = {'h': hashlib.sha256(), 'len': 0, 'err': None}
         sel.register(s, selectors.EVENT_READ, st)
-        socks.append((s, st))
+        socks.append(st)
     pending = n
-    deadline = time.monotonic() + 120
-    while pending and time.monotonic() < deadline:
+    t0 = last = time.monotonic()
+    while pending:
+        now = time.monotonic()
+        if now - last > stall_s or now - t0 > total_s:
+            break
         for key, _ in sel.select(timeout=1):
             s, st = key.fileobj, key.data
             try:
@@ -255,6 +261,7 @@ def multi(host, port, n):
             except OSError as e:
                 b = b''
                 st['err'] = e.strerror
+            last = time.monotonic()
             if b:
                 st['h'].update(b)
                 st['len'] += len(b)
@@ -263,13 +270,39 @@ def multi(host, port, n):
             s.close()
             pending -= 1
     res = {}
-    for s, st in socks:
+    for st in socks:
         k = 'err:%s' % st['err'] if st['err'] else \
             '%s:%d' % (st['h'].hexdigest(), st['len'])
         res[k] = res.get(k, 0) + 1
     print('unfinished=%d' % pending)
     for k, v in sorted(res.items()):
         print('%d %s' % (v, k))
+
+
+def echo(host, port, count):
+    """COUNT messages of 1 to 1400 bytes, each echoed back before the next
+    is sent: a request-response exchange, small reads on every hop"""
+    count = int(count)
+    s = socket.create_connection((host, int(port)), timeout=5)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    t0, done = time.monotonic(), 0
+    try:
+        for i in range(count):
+            msg = hashlib.sha256(i.to_bytes(4, 'big')).digest() * 44
+            msg = msg[:1 + (i * 37) % 1400]
+            s.sendall(msg)
+            got = b''
+            while len(got) < len(msg):
+                b = s.recv(len(msg) - len(got))
+                if not b:
+                    raise OSError('EOF')
+                got += b
+            if got != msg:
+                break
+            done += 1
+    except OSError:
+        pass
+    print('echoed=%d/%d seconds=%.2f' % (done, count, time.monotonic() - t0))
 
 
 def serve_rst(port):
@@ -296,7 +329,8 @@ def main():
     if not cmd.startswith('serve'):
         signal.alarm(150)
     f = {'halfclose': halfclose, 'rst': rst, 'refused': refused,
-         'multi': multi, 'line': line, 'serve-rst': serve_rst}[cmd]
+         'multi': multi, 'line': line, 'echo': echo,
+         'serve-rst': serve_rst}[cmd]
     f(*args)
 
 

@@ -37,6 +37,7 @@ export TOP
 
 PERF_VARIANTS="ours ref slirp veth"
 PERF_T=${PERF_T:-3}		# seconds measured per iperf3 / rr run
+PERF_RUNS=${PERF_RUNS:-1}	# splice rows: runs each, the median counts
 PERF_OMIT=1			# iperf3 seconds omitted (slow start)
 PERF_TIMEOUT=$((PERF_T + PERF_OMIT + 10))	# bound on any single run
 IPERF_PORT=5201
@@ -257,6 +258,13 @@ row() { echo "$1|$2|$3|$4" >> "$PERF_RES/rows"; }
 rec() {
 	echo "$1 $2" >> "$PERF_RES/$VARIANT"
 	printf '[perf] %-6s %-28s %s\n' "$VARIANT" "$1" "$2" >&2
+}
+
+# median V...: the median of the numeric arguments (the lower middle one
+# for an even count), n/a if there's none
+median() {
+	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g |
+		awk '{ v[NR] = $1 } END { print NR ? v[int((NR + 1) / 2)] : "n/a" }'
 }
 
 # json_get FILE EXPR: print a number from iperf3's JSON output, EXPR a

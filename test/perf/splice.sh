@@ -26,6 +26,7 @@
 #	$PERF_T s: connections per second (through pasta: a new spliced
 #	connection, two sockets and their pipes, each time)
 #
+# Each value is the median of $PERF_RUNS runs (default 1).
 # Standalone: test/perf/splice.sh (as root). test/perf/run calls
 # splice_main after the other benchmarks, on the same topology.
 # PERF_ONLY (e.g. "ours loop") selects variants here too; the names of the
@@ -136,41 +137,45 @@ splice_variant_stop() {
 }
 
 # splice_iperf KEY DST ARGS...: iperf3 client in "host" to DST, records the
-# receiver's Gbit/s under KEY
+# receiver's Gbit/s under KEY: the median of $PERF_RUNS runs
 splice_iperf() {
-	local key=$1 dst=$2 v json
+	local key=$1 dst=$2 v json r vals=""
 	shift 2
-	json=$PERF_RES/$VARIANT-$key.json
-	if timeout -k 2 "$PERF_TIMEOUT" ip netns exec "$NS_HOST" \
-		iperf3 -c "$dst" -p $SPLICE_IPERF_PORT -t "$PERF_T" \
-		-O $PERF_OMIT -J "$@" > "$json" 2>&1 &&
-	   v=$(json_get "$json" "['end']['sum_received']['bits_per_second']"); then
-		rec "$key" "$(awk -v b="$v" 'BEGIN { printf "%.2f", b / 1e9 }')"
-		return 0
-	fi
-	perf_log "splice: $VARIANT $key: iperf3 failed: $(json_get "$json" "['error']" || tail -1 "$json")"
-	rec "$key" n/a
-	# the server may be stuck with the failed client
-	splice_servers_stop
-	splice_servers || true
-	return 1
+	for r in $(seq "$PERF_RUNS"); do
+		json=$PERF_RES/$VARIANT-$key-$r.json
+		if timeout -k 2 "$PERF_TIMEOUT" ip netns exec "$NS_HOST" \
+			iperf3 -c "$dst" -p $SPLICE_IPERF_PORT -t "$PERF_T" \
+			-O $PERF_OMIT -J "$@" > "$json" 2>&1 &&
+		   v=$(json_get "$json" "['end']['sum_received']['bits_per_second']"); then
+			vals="$vals $(awk -v b="$v" 'BEGIN { printf "%.2f", b / 1e9 }')"
+			continue
+		fi
+		perf_log "splice: $VARIANT $key: iperf3 failed: $(json_get "$json" "['error']" || tail -1 "$json")"
+		# the server may be stuck with the failed client
+		splice_servers_stop
+		splice_servers || true
+	done
+	# shellcheck disable=SC2086 # word splitting wanted
+	rec "$key" "$(median $vals)"
 }
 
 # splice_rr KEY FIELD ARGS...: rr client in "host", records FIELD of its
-# output under KEY
+# output under KEY: the median of $PERF_RUNS runs
 splice_rr() {
-	local key=$1 field=$2 out v
+	local key=$1 field=$2 out v r vals=""
 	shift 2
-	if out=$(timeout -k 2 "$PERF_TIMEOUT" ip netns exec "$NS_HOST" \
-		"$RR" -p $SPLICE_RR_PORT -t "$PERF_T" "$@" 2>&1) &&
-	   v=$(echo "$out" | tr ' ' '\n' | sed -n "s/^$field=//p") &&
-	   [ -n "$v" ]; then
-		rec "$key" "$v"
-		return 0
-	fi
-	perf_log "splice: $VARIANT $key: rr failed: $(echo "$out" | tail -1)"
-	rec "$key" n/a
-	return 1
+	for r in $(seq "$PERF_RUNS"); do
+		if out=$(timeout -k 2 "$PERF_TIMEOUT" ip netns exec "$NS_HOST" \
+			"$RR" -p $SPLICE_RR_PORT -t "$PERF_T" "$@" 2>&1) &&
+		   v=$(echo "$out" | tr ' ' '\n' | sed -n "s/^$field=//p") &&
+		   [ -n "$v" ]; then
+			vals="$vals $v"
+			continue
+		fi
+		perf_log "splice: $VARIANT $key: rr failed: $(echo "$out" | tail -1)"
+	done
+	# shellcheck disable=SC2086
+	rec "$key" "$(median $vals)"
 }
 
 # splice_measure: every row for the current variant
