@@ -24,7 +24,7 @@
  *   edge on that socket resumes it), or, without trying again, after a short
  *   read that must have drained the socket (see tcp_splice_dir()); the
  *   writing side stops on EAGAIN with data left in the pipe, and asks for
- *   EPOLLOUT on the target until the pipe is drained; a reading EAGAIN with
+ *   EPOLLOUT on the target (kept from then on); a reading EAGAIN with
  *   data in the pipe may just mean the pipe is full, and the loop goes on as
  *   long as the write side makes progress;
  * - end of file on one side: once that direction's pipe is drained, we
@@ -122,8 +122,8 @@
 #define SPLICE_SHUT(d)		(1U << (5 + (d)))	/* direction d done:
 							 * s[!d] shut down */
 #define SPLICE_FALLBACK		(1U << 7)	/* tried the other IP version */
-#define SPLICE_BLOCKED(i)	(1U << (8 + (i)))	/* s[i] took less than
-							 * we had: EPOLLOUT */
+#define SPLICE_BLOCKED(i)	(1U << (8 + (i)))	/* s[i] once took less
+							 * than we had: EPOLLOUT */
 #define SPLICE_RST		(1U << 10)	/* closed: reset, not FIN */
 
 /**
@@ -570,8 +570,6 @@ static int tcp_splice_dir(struct tcp_splice_conn *conn, int d, int short_ok)
 				return 0;	/* can't happen: don't spin */
 			conn->written[d] += (uint64_t)n;
 			pending -= (uint64_t)n;
-			if (!pending)
-				conn->flags &= ~SPLICE_BLOCKED(!d);
 		}
 
 		if ((conn->flags & SPLICE_EOF(d)) && !pending) {
@@ -611,9 +609,11 @@ static union epoll_ref tcp_splice_ref(int idx, int side, int fd)
  * @i:		Index into @s
  *
  * Edge-triggered, and only what we'd act on: input until the peer's FIN,
- * output only while connecting or while the socket holds back data we have
- * for it. A spare EPOLLOUT would wake us for every ACK after a shutdown(),
- * which costs a context switch per connection.
+ * output while connecting and, once the socket held back data we had for
+ * it, from then on. EPOLLOUT from the start would wake us for state changes
+ * after a shutdown(), a context switch per short connection; dropping it
+ * again whenever the pipe drains would cost two epoll_ctl() calls per
+ * full send buffer in bulk transfers, where it only fires after EAGAIN.
  *
  * Return: event mask
  */
