@@ -35,7 +35,8 @@
 #   whole answer) and RST (ECONNRESET at the client) in both directions
 # - 2000 messages of 1 to 1400 bytes, each echoed before the next one goes
 #   (small reads at every hop: nothing may stall), both ways
-# - 500 concurrent connections, 4 MiB each, all intact
+# - 500 concurrent connections, 4 MiB each, all intact; then 200 that the
+#   client resets after reading 0 to 1 MiB of its 4 MiB
 # - no file descriptors (pipes included) left behind in pasta once the TCP
 #   connections are closed (bounded wait), compared with the count after
 #   a warm-up burst and the UDP checks (UDP flows keep their sockets until
@@ -259,6 +260,10 @@ if echo "$out" | grep -qE "^unfinished=0 $MULTI_N $SHA_FOUR:4194304\$"; then
 else
 	fail "pasta_splice_concurrent_${MULTI_N}x4M" "$(echo "$out" | cut -c1-300)"
 fi
+
+# --- 200 connections reset by their client half-way, pipes still full
+tcp_expect pasta_splice_client_resets '^reset=200/200$' \
+	tcp_tool in_host abort 127.0.0.1 $P_t_MULTI 200
 
 # --- Nothing left behind: back to the idle count of fds and pipes
 back() {

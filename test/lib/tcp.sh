@@ -121,6 +121,7 @@ Usage: tcp_tool.py halfclose HOST PORT NSEND
        tcp_tool.py multi HOST PORT N [STALL_S [TOTAL_S]]
        tcp_tool.py line HOST PORT [REQUEST]
        tcp_tool.py echo HOST PORT COUNT
+       tcp_tool.py abort HOST PORT N
        tcp_tool.py serve-rst PORT
 
 Each client prints one result line and exits 0 if it could judge, the shell
@@ -305,6 +306,39 @@ def echo(host, port, count):
     print('echoed=%d/%d seconds=%.2f' % (done, count, time.monotonic() - t0))
 
 
+def abort(host, port, n):
+    """N concurrent connections, each reset by us (SO_LINGER 0) after
+    reading a different amount (0 to 1 MiB): the relay in between must drop
+    its pair, with whatever it still holds, and leak nothing"""
+    n = int(n)
+    socks = []
+    for i in range(n):
+        s = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
+        s.settimeout(10)
+        try:
+            s.connect((host, int(port)))
+        except OSError:
+            s.close()
+            continue
+        socks.append((s, (i * 7919) % 1048577))
+    reset = 0
+    for s, want in socks:
+        got = 0
+        try:
+            while got < want:
+                b = s.recv(min(262144, want - got))
+                if not b:
+                    break
+                got += len(b)
+        except OSError:
+            pass
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     struct.pack('ii', 1, 0))
+        s.close()
+        reset += 1
+    print('reset=%d/%d' % (reset, n))
+
+
 def serve_rst(port):
     """Accept connections, read a little, close with a RST (SO_LINGER 0)"""
     ls = socket.socket(socket.AF_INET6)
@@ -329,7 +363,7 @@ def main():
     if not cmd.startswith('serve'):
         signal.alarm(150)
     f = {'halfclose': halfclose, 'rst': rst, 'refused': refused,
-         'multi': multi, 'line': line, 'echo': echo,
+         'multi': multi, 'line': line, 'echo': echo, 'abort': abort,
          'serve-rst': serve_rst}[cmd]
     f(*args)
 
