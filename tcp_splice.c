@@ -127,11 +127,21 @@
 #define SPLICE_RST		(1U << 10)	/* closed: reset, not FIN */
 
 /**
+ * struct tcp_splice_pipe - One pipe of a pair
+ * @r:		Read end
+ * @w:		Write end
+ * @slots:	Buffers (pages) it holds, from F_GETPIPE_SZ
+ */
+struct tcp_splice_pipe {
+	int r;
+	int w;
+	unsigned int slots;
+};
+
+/**
  * struct tcp_splice_conn - A pair of spliced sockets
  * @s:		Sockets: [0] accepted one, [1] the one we connected
- * @pipe_r:	Pipe read end per direction: [d] carries data from s[d]
- * @pipe_w:	Pipe write end per direction
- * @pipe_slots:	Buffers (pages) each pipe holds, from F_GETPIPE_SZ
+ * @pipe:	Pipe per direction: [d] carries data from s[d]
  * @read:	Bytes moved from s[d] into the pipe, per direction
  * @written:	Bytes moved from the pipe to s[!d], per direction
  * @flags:	SPLICE_* flags
@@ -144,9 +154,7 @@
  */
 struct tcp_splice_conn {
 	int s[2];
-	int pipe_r[2];
-	int pipe_w[2];
-	unsigned int pipe_slots[2];
+	struct tcp_splice_pipe pipe[2];
 	uint64_t read[2];
 	uint64_t written[2];
 	uint32_t flags;
@@ -185,8 +193,8 @@ static time_t splice_now;		/* coarse clock, seconds */
 
 static struct tcp_splice_stats splice_stats, splice_stats_logged;
 
-/* Pipes of closed pairs, empty, ready for new ones: [n][0] read end */
-static int pipe_pool[TCP_SPLICE_PIPE_POOL][3];	/* read, write end, slots */
+/* Pipes of closed pairs, empty, ready for new ones */
+static struct tcp_splice_pipe pipe_pool[TCP_SPLICE_PIPE_POOL];
 static int pipe_pool_n;
 
 /* Ready sockets in the target namespace: [0] IPv4, [1] IPv6 */
@@ -489,18 +497,16 @@ static void tcp_splice_conn_release(struct tcp_splice_conn *conn)
 			else
 				close(conn->s[i]);
 		}
-		if (conn->pipe_r[i] >= 0 && !rst &&
+		if (conn->pipe[i].r >= 0 && !rst &&
 		    conn->read[i] == conn->written[i] &&
 		    pipe_pool_n < TCP_SPLICE_PIPE_POOL) {
 			/* Nothing left in it: the next pair can have it */
-			pipe_pool[pipe_pool_n][0] = conn->pipe_r[i];
-			pipe_pool[pipe_pool_n][1] = conn->pipe_w[i];
-			pipe_pool[pipe_pool_n++][2] = (int)conn->pipe_slots[i];
-		} else if (conn->pipe_r[i] >= 0) {
-			close(conn->pipe_r[i]);
-			close(conn->pipe_w[i]);
+			pipe_pool[pipe_pool_n++] = conn->pipe[i];
+		} else if (conn->pipe[i].r >= 0) {
+			close(conn->pipe[i].r);
+			close(conn->pipe[i].w);
 		}
-		conn->s[i] = conn->pipe_r[i] = conn->pipe_w[i] = -1;
+		conn->s[i] = conn->pipe[i].r = conn->pipe[i].w = -1;
 	}
 }
 
@@ -534,7 +540,7 @@ static int tcp_splice_dir(struct tcp_splice_conn *conn, int d, int short_ok)
 		ssize_t n;
 
 		if (!(conn->flags & SPLICE_EOF(d))) {
-			n = splice(from, NULL, conn->pipe_w[d], NULL,
+			n = splice(from, NULL, conn->pipe[d].w, NULL,
 				   TCP_SPLICE_PIPE_SIZE,
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 			if (n == 0) {
@@ -548,14 +554,14 @@ static int tcp_splice_dir(struct tcp_splice_conn *conn, int d, int short_ok)
 				in_empty = !pending;
 			} else {
 				drained = short_ok && !pending &&
-					  (size_t)n < conn->pipe_slots[d];
+					  (size_t)n < conn->pipe[d].slots;
 				conn->read[d] += (uint64_t)n;
 				pending += (uint64_t)n;
 			}
 		}
 
 		if (pending) {
-			n = splice(conn->pipe_r[d], NULL, to, NULL,
+			n = splice(conn->pipe[d].r, NULL, to, NULL,
 				   (size_t)MIN(pending,
 					       (uint64_t)TCP_SPLICE_PIPE_SIZE),
 				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -706,10 +712,7 @@ static int tcp_splice_pipe(struct tcp_splice_conn *conn, int d)
 	int p[2], sz;
 
 	if (pipe_pool_n) {
-		pipe_pool_n--;
-		conn->pipe_r[d] = pipe_pool[pipe_pool_n][0];
-		conn->pipe_w[d] = pipe_pool[pipe_pool_n][1];
-		conn->pipe_slots[d] = (unsigned int)pipe_pool[pipe_pool_n][2];
+		conn->pipe[d] = pipe_pool[--pipe_pool_n];
 		return 0;
 	}
 
@@ -724,10 +727,10 @@ static int tcp_splice_pipe(struct tcp_splice_conn *conn, int d)
 	 */
 	fcntl(p[0], F_SETPIPE_SZ, TCP_SPLICE_PIPE_SIZE);
 	sz = fcntl(p[0], F_GETPIPE_SZ);
-	conn->pipe_slots[d] = sz > 0 ? (unsigned int)(sz / page_size) : 0;
+	conn->pipe[d].slots = sz > 0 ? (unsigned int)(sz / page_size) : 0;
 
-	conn->pipe_r[d] = p[0];
-	conn->pipe_w[d] = p[1];
+	conn->pipe[d].r = p[0];
+	conn->pipe[d].w = p[1];
 	return 0;
 }
 
@@ -753,7 +756,7 @@ static int tcp_splice_new(void)
 	conn = &splice_tc[idx];
 	memset(conn, 0, sizeof(*conn));
 	for (i = 0; i < 2; i++)
-		conn->s[i] = conn->pipe_r[i] = conn->pipe_w[i] = -1;
+		conn->s[i] = conn->pipe[i].r = conn->pipe[i].w = -1;
 	conn->flags = SPLICE_IN_USE;
 	conn->ts = splice_now;
 	conn->next = -1;
