@@ -1915,6 +1915,27 @@ bad:
 }
 
 /**
+ * tcp_conn_of_ref() - Connection an epoll event is for, if it's still open
+ * @ref:	epoll reference: connection index in @data
+ * @timer:	The event is for the connection's timerfd, not its socket
+ *
+ * Events of a closed connection, or for a descriptor number the entry no
+ * longer holds, are stale and ignored.
+ *
+ * Return: index of the connection, -1 if the event is stale
+ */
+static int tcp_conn_of_ref(union epoll_ref ref, int timer)
+{
+	int ci = (int)ref.data;
+
+	if (ci < 0 || ci >= tcp_conn_count || (tc[ci].flags & CONN_CLOSED) ||
+	    (timer ? tc[ci].timer : tc[ci].sock) != ref.fd)
+		return -1;
+
+	return ci;
+}
+
+/**
  * tcp_sock_handler() - Events on a connected host socket
  * @c:		Execution context
  * @ref:	epoll reference: connection index in @data
@@ -1924,14 +1945,12 @@ bad:
 void tcp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 		      const struct timespec *now)
 {
-	int ci = (int)ref.data;
+	int ci = tcp_conn_of_ref(ref, 0);
 	struct tcp_conn *conn;
 
-	if (ci < 0 || ci >= tcp_conn_count)
+	if (ci < 0)
 		return;
 	conn = &tc[ci];
-	if ((conn->flags & CONN_CLOSED) || conn->sock != ref.fd)
-		return;
 
 	tcp_clock(now);
 	conn->ts_active = tcp_now_s;
@@ -2135,15 +2154,13 @@ static void tcp_retrans_check(struct ctx *c, int ci)
  */
 void tcp_timer_handler(struct ctx *c, union epoll_ref ref)
 {
-	int ci = (int)ref.data;
+	int ci = tcp_conn_of_ref(ref, 1);
 	uint64_t expirations;
 	struct tcp_conn *conn;
 
-	if (ci < 0 || ci >= tcp_conn_count)
+	if (ci < 0)
 		return;
 	conn = &tc[ci];
-	if ((conn->flags & CONN_CLOSED) || conn->timer != ref.fd)
-		return;
 
 	if (read(conn->timer, &expirations, sizeof(expirations)) < 0 &&
 	    errno != EAGAIN)
