@@ -576,34 +576,45 @@ def send_group(path, name):
 	return closed
 
 
-def expect_silent(path, name):
-	"""Send one frame of SILENT, return True if no answer comes in 1 s"""
-	build, is_reply = SILENT[name]
-	s = connect(path)
-	sendall(s, framed(build()))
+def frames_from(s, end, st):
+	"""Yield the frames passt sends on @s (4-byte length prefix each) until
+	monotonic time @end, or until nothing comes or the peer closes: then
+	st['eof'] is True"""
 	buf = b''
-	end = time.monotonic() + 1.0
+	st['eof'] = False
 	while time.monotonic() < end:
 		r, _, _ = select.select([s], [], [],
 					max(0, end - time.monotonic()))
 		if not r:
-			break
+			return
 		try:
 			d = s.recv(65536)
 		except OSError:
 			d = b''
 		if not d:
-			break
+			st['eof'] = True
+			return
 		buf += d
 		while len(buf) >= 4:
 			n = struct.unpack('!I', buf[:4])[0]
+			if n > 65535 + 14:
+				raise SystemExit('bad length %d from passt' % n)
 			if len(buf) < 4 + n:
 				break
 			f, buf = buf[4:4 + n], buf[4 + n:]
-			if is_reply(f):
-				s.close()
-				print('%s: answered (%d bytes)' % (name, n))
-				return False
+			yield f
+
+
+def expect_silent(path, name):
+	"""Send one frame of SILENT, return True if no answer comes in 1 s"""
+	build, is_reply = SILENT[name]
+	s = connect(path)
+	sendall(s, framed(build()))
+	for f in frames_from(s, time.monotonic() + 1.0, {}):
+		if is_reply(f):
+			s.close()
+			print('%s: answered (%d bytes)' % (name, len(f)))
+			return False
 	s.close()
 	print('%s: no answer' % name)
 	return True
@@ -662,41 +673,19 @@ def dhcp_check(path, want):
 			s.close()
 			time.sleep(0.2)
 			continue
-		buf = b''
-		rend = time.monotonic() + REPLY_TIMEOUT
-		eof = False
-		while time.monotonic() < rend and not eof:
-			r, _, _ = select.select([s], [], [],
-						max(0, rend - time.monotonic()))
-			if not r:
-				break
-			try:
-				d = s.recv(65536)
-			except OSError:
-				d = b''
-			if not d:
-				eof = True
-			buf += d
-			while len(buf) >= 4:
-				n = struct.unpack('!I', buf[:4])[0]
-				if n > 65535 + 14:
-					raise SystemExit('bad length %d from '
-							 'passt' % n)
-				if len(buf) < 4 + n:
-					break
-				f, buf = buf[4:4 + n], buf[4 + n:]
-				y = parse_offer(f, xid)
-				if y is not None:
-					s.close()
-					if y == want:
-						print('OFFER yiaddr %s' % y)
-						return 0
-					print('OFFER with yiaddr %s, want %s' %
-					      (y, want))
-					return 1
-				seen.append(f[12:14].hex())
+		st = {}
+		for f in frames_from(s, time.monotonic() + REPLY_TIMEOUT, st):
+			y = parse_offer(f, xid)
+			if y is not None:
+				s.close()
+				if y == want:
+					print('OFFER yiaddr %s' % y)
+					return 0
+				print('OFFER with yiaddr %s, want %s' % (y, want))
+				return 1
+			seen.append(f[12:14].hex())
 		s.close()
-		if not eof:
+		if not st['eof']:
 			break
 		time.sleep(0.2)		# closed on us: passt was busy, retry
 	print('no DHCPOFFER (other frames seen, by ethertype: %s)' %
