@@ -41,14 +41,7 @@ PASST_PID=$(cat "$TMP/passt.pid")
 # and the kernel's neighbour table)
 cat > "$TMP/guest1.sh" <<EOF
 echo "== udhcpc"
-udhcpc -i eth0 -n -q -t 5 -T 3 -O mtu -s /usr/share/udhcpc/default.script
-n=0
-while [ \$n -lt 150 ]; do
-	ip -6 addr show dev eth0 scope global | grep -q 'inet6 2001:db8:' && \
-		! ip -6 addr show dev eth0 | grep -q tentative && break
-	sleep 0.2
-	n=\$((n + 1))
-done
+$(guest_net_up)
 echo "== ip addr"; ip addr
 echo "== ip route"; ip route
 echo "== ip -6 route"; ip -6 route

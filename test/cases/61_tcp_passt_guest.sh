@@ -81,14 +81,7 @@ t() { echo "T \$*"; }
 now() { awk '{ printf "%d", \$1 * 100 }' /proc/uptime; }
 since() { echo "\$(( (\$(now) - \$1) / 100 )).\$(( (\$(now) - \$1) % 100 / 10 ))s"; }
 
-udhcpc -i eth0 -n -q -t 5 -T 3 -O mtu -s /usr/share/udhcpc/default.script
-n=0
-while [ \$n -lt 150 ]; do
-	ip -6 addr show dev eth0 scope global | grep -q 'inet6 2001:db8:' && \
-		! ip -6 addr show dev eth0 | grep -q tentative && break
-	sleep 0.2
-	n=\$((n + 1))
-done
+$(guest_net_up)
 ip -br addr
 
 head -c 1048576 /dev/urandom > /tmp/one

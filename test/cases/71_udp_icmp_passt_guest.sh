@@ -62,15 +62,7 @@ PINGS="$REMOTE4 $REMOTE_LO4 $REMOTE6 $REMOTE_LO6"
 {
 	udp_guest_lib
 	cat <<EOF
-udhcpc -i eth0 -n -q -t 5 -T 3 -O mtu -s /usr/share/udhcpc/default.script
-n=0
-while [ \$n -lt 150 ]; do
-	ip -6 addr show dev eth0 scope global | grep -q 'inet6 2001:db8:' && \\
-		! ip -6 addr show dev eth0 | grep -q tentative && \\
-		ip -6 route show default | grep -q . && break
-	sleep 0.2
-	n=\$((n + 1))
-done
+$(guest_net_up)
 ip addr show dev eth0
 
 for dst in $PINGS; do

@@ -49,6 +49,24 @@ guest_require() {
 	fi
 }
 
+# guest_net_up: print the guest shell lines that bring eth0 up: DHCPv4
+# with busybox udhcpc, then up to 30 s for passt's router advertisement to
+# give a global 2001:db8: address (out of tentative state) and the IPv6
+# default route. For a case's test script: $(guest_net_up) in its here-doc
+guest_net_up() {
+	cat <<'EOF'
+udhcpc -i eth0 -n -q -t 5 -T 3 -O mtu -s /usr/share/udhcpc/default.script
+n=0
+while [ $n -lt 150 ]; do
+	ip -6 addr show dev eth0 scope global | grep -q 'inet6 2001:db8:' && \
+		! ip -6 addr show dev eth0 | grep -q tentative && \
+		ip -6 route show default | grep -q . && break
+	sleep 0.2
+	n=$((n + 1))
+done
+EOF
+}
+
 # guest_initrd OUT TESTSCRIPT: write to OUT the base initramfs followed by a
 # second cpio archive holding TESTSCRIPT as /test.sh; the kernel unpacks
 # concatenated archives in order
