@@ -51,7 +51,8 @@
 
 static struct ctx c;	/* large (forwarding tables): static, not stack */
 static int sock_created;	/* passt: unlink the socket at exit */
-static int started_as_root;	/* effective UID was 0 at start */
+static int started_as_root;	/* UID 0 of the initial user namespace */
+static int pidfile_fd = -1;	/* -P: opened before dropping privileges */
 
 /**
  * exit_cleanup() - Remove our UNIX domain socket, report counters
@@ -148,6 +149,41 @@ static void rlimit_raise(void)
 }
 
 /**
+ * uid_is_init_root() - Are we UID 0 of the initial user namespace?
+ *
+ * UID 0 inside a user namespace (unshare -rU, a rootless container) is
+ * only the owner of that namespace: it has no privileges over the host,
+ * and "nobody" might not even be mapped there. The initial namespace maps
+ * the whole ID range onto itself: "0 0 4294967295" in uid_map.
+ *
+ * Return: 1 if the effective UID is 0 and we're in the initial namespace
+ */
+static int uid_is_init_root(void)
+{
+	unsigned long first, lower, count;
+	char buf[128];
+	ssize_t n;
+	int fd;
+
+	if (geteuid() != 0)
+		return 0;
+
+	fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)	/* no /proc: assume the worst, drop privileges */
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+
+	if (sscanf(buf, "%lu %lu %lu", &first, &lower, &count) != 3)
+		return 1;
+
+	return first == 0 && lower == 0 && count == 4294967295UL;
+}
+
+/**
  * drop_privileges() - If started as root, become --runas (or nobody)
  *
  * pasta that joined a user namespace has no privileges outside it (UID 0
@@ -181,10 +217,16 @@ static void daemonize(void)
 		die("Cannot fork to background: %s", strerror(errno));
 
 	if (pid) {
-		if (write_pidfile(c.pid_file, pid))
+		sock_created = 0;	/* the child owns it now */
+		if (pidfile_write(pidfile_fd, pid)) {
+			/* The daemon is useless to a caller that can't find
+			 * it: stop it, and say so with our exit status
+			 */
+			kill(pid, SIGKILL);
 			fprintf(stderr, "Cannot write PID file %s\n",
 				c.pid_file);
-		sock_created = 0;	/* the child owns it now */
+			_exit(EXIT_FAILURE);
+		}
 		_exit(EXIT_SUCCESS);
 	}
 
@@ -286,7 +328,7 @@ int main(int argc, char **argv)
 	char argv0[PATH_MAX], *name;
 	int sigfd, spawned;
 
-	started_as_root = geteuid() == 0;
+	started_as_root = uid_is_init_root();
 	snprintf(argv0, sizeof(argv0), "%s", argv[0]);
 	name = basename(argv0);
 	if (!strcmp(name, "pasta") || !strcmp(name, "passt4netns")) {
@@ -308,6 +350,11 @@ int main(int argc, char **argv)
 			die("Cannot open log file %s for -l/--log-file: %s",
 			    c.log_file, strerror(-ret));
 	}
+
+	pidfile_fd = pidfile_open(c.pid_file);
+	if (pidfile_fd < -1)
+		die("Cannot open PID file %s for -P/--pid: %s", c.pid_file,
+		    strerror(-pidfile_fd));
 
 	rlimit_raise();
 
@@ -347,6 +394,11 @@ int main(int argc, char **argv)
 	pcap_init(&c);
 	conf_print(&c);
 
+	/* Everything that can fail happens before we go to background: the
+	 * caller (podman, libvirt) takes exit status 0 as "network ready"
+	 */
+	drop_privileges();
+
 	/* pasta with a command of its own stays in the foreground: the
 	 * command is our child, and we exit with its status
 	 */
@@ -356,18 +408,16 @@ int main(int argc, char **argv)
 		log_set_stderr(c.force_stderr);
 		if (!*c.log_file)
 			log_set_syslog(1);
-	} else {
-		if (write_pidfile(c.pid_file, getpid()))
-			die("Cannot write PID file %s for -P/--pid",
-			    c.pid_file);
+	} else if (pidfile_write(pidfile_fd, getpid())) {
+		die("Cannot write PID file %s for -P/--pid", c.pid_file);
 	}
+	if (pidfile_fd >= 0)
+		close(pidfile_fd);
 
 	/* After forking: the signalfd wakes up epoll for the process that
 	 * registered it
 	 */
 	sigfd = signals_init();
-
-	drop_privileges();
 
 	if (c.mode == MODE_PASTA) {
 		pasta_child_run(&c);

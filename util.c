@@ -72,28 +72,48 @@ int ns_enter(const struct ctx *c)
 }
 
 /**
- * write_pidfile() - Write @pid to @path, if set
+ * pidfile_open() - Open (create, truncate) the PID file, if one was asked for
+ * @path:	Path, empty for none
  *
- * Return: 0 on success, -errno on failure
+ * Opened early, while we may still have the privileges to create it; the
+ * PID is written once we know it (pidfile_write()).
+ *
+ * Return: descriptor, -1 if @path is empty, -errno on failure
  */
-int write_pidfile(const char *path, pid_t pid)
+int pidfile_open(const char *path)
 {
-	char buf[32];
-	int fd, n, ret = 0;
+	int fd;
 
 	if (!path || !*path)
-		return 0;
+		return -1;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 
+	return fd;
+}
+
+/**
+ * pidfile_write() - Write @pid to the PID file opened by pidfile_open()
+ * @fd:		Descriptor, negative for none (then nothing happens)
+ * @pid:	PID to write
+ *
+ * Return: 0 on success, -EIO on failure
+ */
+int pidfile_write(int fd, pid_t pid)
+{
+	char buf[32];
+	int n;
+
+	if (fd < 0)
+		return 0;
+
 	n = snprintf(buf, sizeof(buf), "%i\n", (int)pid);
 	if (write(fd, buf, n) != n)
-		ret = -EIO;
+		return -EIO;
 
-	close(fd);
-	return ret;
+	return 0;
 }
 
 /**

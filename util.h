@@ -93,7 +93,8 @@ static inline long long timespec_diff_ms(const struct timespec *a,
 
 int ns_call(int (*fn)(void *), void *arg);
 int ns_enter(const struct ctx *c);
-int write_pidfile(const char *path, pid_t pid);
+int pidfile_open(const char *path);
+int pidfile_write(int fd, pid_t pid);
 int fd_set_nonblock(int fd);
 int epoll_add(int epollfd, uint32_t events, union epoll_ref ref);
 int epoll_mod(int epollfd, uint32_t events, union epoll_ref ref);
