@@ -94,6 +94,15 @@ enum {
 	OPT_NO_DHCPV6,
 	OPT_NO_RA,
 	OPT_NO_MAP_GW,
+	OPT_NETNS,
+	OPT_MAP_HOST_LO,
+	OPT_MAP_GUEST_ADDR,
+	OPT_DNS_HOST,
+	OPT_HOST_LO_TO_NS_LO,
+	OPT_NO_SPLICE,
+	OPT_SPLICE_ONLY,
+	OPT_NO_COPY_ROUTES,
+	OPT_NO_COPY_ADDRS,
 };
 
 static const struct option conf_options[] = {
@@ -145,11 +154,23 @@ static const struct option conf_options[] = {
 	{ "nsrun-dir",		required_argument,	NULL, OPT_NSRUN_DIR },
 	{ "config-net",		no_argument,		NULL, OPT_CONFIG_NET },
 	{ "ns-mac-addr",	required_argument,	NULL, OPT_NS_MAC_ADDR },
+	{ "netns",		required_argument,	NULL, OPT_NETNS },
+	{ "map-host-loopback",	required_argument,	NULL, OPT_MAP_HOST_LO },
+	{ "map-guest-addr",	required_argument,	NULL, OPT_MAP_GUEST_ADDR },
+	{ "dns-host",		required_argument,	NULL, OPT_DNS_HOST },
+	{ "host-lo-to-ns-lo",	no_argument,		NULL, OPT_HOST_LO_TO_NS_LO },
+	{ "no-splice",		no_argument,		NULL, OPT_NO_SPLICE },
+	{ "splice-only",	no_argument,		NULL, OPT_SPLICE_ONLY },
+	{ "no-copy-routes",	no_argument,		NULL, OPT_NO_COPY_ROUTES },
+	{ "no-copy-addrs",	no_argument,		NULL, OPT_NO_COPY_ADDRS },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* '+': stop at the first non-option, ':': report missing arguments */
-static const char conf_optstring[] = "+:dqfel:hp:P:m:a:n:M:g:i:D:S:461s:"
+/* '+': stop at the first non-option. getopt_long() reports unknown options
+ * and missing arguments itself: podman looks for its exact wording
+ * ("unrecognized option '--map-guest-addr'") to retry without the option
+ */
+static const char conf_optstring[] = "+dqfel:hp:P:m:a:n:M:g:i:D:S:461s:"
 				     "t:u:I:T:U:";
 
 /**
@@ -174,6 +195,10 @@ static const char conf_optstring[] = "+:dqfel:hp:P:m:a:n:M:g:i:D:S:461s:"
  * @dhcp_search: --dhcp-search or --no-dhcp-search given
  * @userns:	--userns argument, NULL if not given
  * @runas:	--runas argument, NULL if not given
+ * @netns:	--netns argument, NULL if not given
+ * @map_host_lo4: --map-host-loopback given for IPv4 (or "none")
+ * @map_host_lo6: --map-host-loopback given for IPv6 (or "none")
+ * @cidr4:	-a gave an IPv4 prefix length
  * @tcp_in_set:	-t given
  * @udp_in_set:	-u given
  * @tcp_out_set: -T given
@@ -193,6 +218,9 @@ struct conf_opts {
 	int dhcp_dns, dhcp_search;
 	const char *userns;
 	const char *runas;
+	const char *netns;
+	int map_host_lo4, map_host_lo6;
+	int cidr4;
 	int tcp_in_set, udp_in_set, tcp_out_set, udp_out_set;
 };
 
@@ -567,10 +595,23 @@ static int conf_prefix_by_class(struct in_addr a)
  */
 static void conf_addr(struct ctx *c, struct conf_opts *o, const char *arg)
 {
+	char buf[INET6_ADDRSTRLEN + 5];
+	const char *slash = strchr(arg, '/');
+	unsigned long plen = 0;
 	struct in6_addr a6;
 	struct in_addr a4;
 
-	if (inet_pton(AF_INET, arg, &a4) == 1) {
+	if (strlen(arg) >= sizeof(buf))
+		die("Invalid address for -a/--address: %.64s", arg);
+	snprintf(buf, sizeof(buf), "%s", arg);
+	if (slash) {
+		buf[slash - arg] = '\0';
+		if (str_to_uint(slash + 1, 128, &plen))
+			die("Invalid prefix length for -a/--address: %s",
+			    arg);
+	}
+
+	if (inet_pton(AF_INET, buf, &a4) == 1) {
 		if (o->a4_set)
 			die("IPv4 address given twice with -a/--address");
 		if (IN4_IS_ADDR_UNSPECIFIED(&a4) ||
@@ -578,12 +619,22 @@ static void conf_addr(struct ctx *c, struct conf_opts *o, const char *arg)
 		    IN4_IS_ADDR_MULTICAST(&a4) || IN4_IS_ADDR_LOOPBACK(&a4))
 			die("Invalid address for -a/--address: %s (must be "
 			    "a unicast, non-loopback address)", arg);
+		if (slash) {
+			if (!plen || plen > 32)
+				die("Invalid prefix length for -a/--address: "
+				    "%s (must be 1..32)", arg);
+			if (o->prefix4)
+				die("-a/--address %s: CIDR notation can't be "
+				    "mixed with -n/--netmask", arg);
+			o->cidr4 = 1;
+			o->prefix4 = (int)plen;
+		}
 		c->ip4.addr = a4;
 		o->a4_set = 1;
 		return;
 	}
 
-	if (inet_pton(AF_INET6, arg, &a6) == 1) {
+	if (inet_pton(AF_INET6, buf, &a6) == 1) {
 		if (o->a6_set)
 			die("IPv6 address given twice with -a/--address");
 		if (IN6_IS_ADDR_UNSPECIFIED(&a6) ||
@@ -591,6 +642,7 @@ static void conf_addr(struct ctx *c, struct conf_opts *o, const char *arg)
 		    IN6_IS_ADDR_LINKLOCAL(&a6) || IN6_IS_ADDR_V4MAPPED(&a6))
 			die("Invalid address for -a/--address: %s (must be "
 			    "a global unicast address)", arg);
+		/* Man page: an IPv6 prefix length is accepted, and 64 used */
 		c->ip6.addr = a6;
 		o->a6_set = 1;
 		return;
@@ -598,6 +650,46 @@ static void conf_addr(struct ctx *c, struct conf_opts *o, const char *arg)
 
 	die("Invalid address for -a/--address: %.64s (not an IPv4 or IPv6 "
 	    "address)", arg);
+}
+
+/**
+ * conf_map_addr() - Parse --map-host-loopback, --map-guest-addr, --dns-host
+ * @arg:	Option argument: an address, or "none" where @none_ok
+ * @opt:	Option name, for messages
+ * @none_ok:	"none" is accepted
+ * @a4:		IPv4 result, left alone for IPv6 (zeroed for "none")
+ * @a6:		IPv6 result, left alone for IPv4 (zeroed for "none")
+ *
+ * Return: AF_INET or AF_INET6 for an address, 0 for "none"
+ */
+static int conf_map_addr(const char *arg, const char *opt, int none_ok,
+			 struct in_addr *a4, struct in6_addr *a6)
+{
+	struct in6_addr t6;
+	struct in_addr t4;
+
+	if (none_ok && !strcmp(arg, "none")) {
+		a4->s_addr = htonl(INADDR_ANY);
+		*a6 = in6addr_any;
+		return 0;
+	}
+
+	if (inet_pton(AF_INET, arg, &t4) == 1 &&
+	    !IN4_IS_ADDR_UNSPECIFIED(&t4) && !IN4_IS_ADDR_BROADCAST(&t4) &&
+	    !IN4_IS_ADDR_MULTICAST(&t4) && !IN4_IS_ADDR_LOOPBACK(&t4)) {
+		*a4 = t4;
+		return AF_INET;
+	}
+
+	if (inet_pton(AF_INET6, arg, &t6) == 1 &&
+	    !IN6_IS_ADDR_UNSPECIFIED(&t6) && !IN6_IS_ADDR_MULTICAST(&t6) &&
+	    !IN6_IS_ADDR_LOOPBACK(&t6)) {
+		*a6 = t6;
+		return AF_INET6;
+	}
+
+	die("Invalid address for %s: %.64s (must be a unicast, non-loopback "
+	    "IPv4 or IPv6 address%s)", opt, arg, none_ok ? ", or none" : "");
 }
 
 /**
@@ -1222,9 +1314,17 @@ static void conf_dns(struct ctx *c, const struct conf_opts *o)
 	struct in6_addr r6[MAXNS];
 	struct in_addr r4[MAXNS];
 
-	/* Reads resolvers even with -D, but only uses them without */
-	if (!o->dns_given || search)
-		conf_resolv(c, r4, &n4, r6, &n6, search);
+	/* The host's resolvers: --dns-forward's default target even with
+	 * -D, which only replaces what the guest is told
+	 */
+	conf_resolv(c, r4, &n4, r6, &n6, search);
+
+	if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match) &&
+	    IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_host) && n4)
+		c->ip4.dns_host = r4[0];
+	if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match) &&
+	    IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_host) && n6)
+		c->ip6.dns_host = r6[0];
 
 	if (o->dns_given) {
 		n4 = o->dns4_n;
@@ -1243,9 +1343,7 @@ static void conf_dns(struct ctx *c, const struct conf_opts *o)
 
 	/* IPv4 */
 	if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match)) {
-		if (n4) {
-			c->ip4.dns_host = r4[0];
-		} else {
+		if (IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_host)) {
 			if (c->ifi4)
 				warn("--dns-forward: no IPv4 resolver to "
 				     "forward to, ignored");
@@ -1266,9 +1364,7 @@ static void conf_dns(struct ctx *c, const struct conf_opts *o)
 
 	/* IPv6 */
 	if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match)) {
-		if (n6) {
-			c->ip6.dns_host = r6[0];
-		} else {
+		if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_host)) {
 			if (c->ifi6)
 				warn("--dns-forward: no IPv6 resolver to "
 				     "forward to, ignored");
@@ -1407,6 +1503,47 @@ static void conf_pasta_target(struct ctx *c, const struct conf_opts *o,
 }
 
 /**
+ * conf_pasta_netns() - Handle --netns PATH|NAME
+ * @c:		Execution context
+ * @o:		Command line state
+ * @nsrun_set:	--nsrun-dir was given
+ *
+ * A NAME (no '/') is under /run/netns, as with ip-netns(8), or under
+ * --nsrun-dir if given. A procfs path (/proc/PID/ns/net) is watched like a
+ * PID target: we quit when that process is gone. Without --userns, only the
+ * network namespace is joined (man page, --netns-only).
+ */
+static void conf_pasta_netns(struct ctx *c, const struct conf_opts *o,
+			     int nsrun_set)
+{
+	char path[PATH_MAX];
+	unsigned long pid;
+	char *end;
+
+	conf_ns_path(c->netns_path, nsrun_set ? c->netns_dir : "/run/netns",
+		     o->netns, "--netns");
+
+	if (!strncmp(c->netns_path, "/proc/", strlen("/proc/"))) {
+		errno = 0;
+		pid = strtoul(c->netns_path + strlen("/proc/"), &end, 10);
+		if (!errno && pid && pid <= INT_MAX && !strcmp(end, "/ns/net"))
+			c->pasta_pid = (pid_t)pid;
+	}
+
+	if (!c->pasta_pid) {
+		snprintf(path, sizeof(path), "%s", c->netns_path);
+		snprintf(c->netns_base, sizeof(c->netns_base), "%s",
+			 basename(path));
+	}
+
+	if (o->userns)
+		conf_ns_path(c->userns_path, c->netns_dir, o->userns,
+			     "--userns");
+	else
+		c->netns_only = 1;
+}
+
+/**
  * conf() - Fill the execution context from command line and host
  * @c:		Execution context, with @mode set, otherwise zeroed
  * @argc:	Argument count
@@ -1425,14 +1562,10 @@ void conf(struct ctx *c, int argc, char **argv)
 	c->mtu = MTU_MAX;
 
 	name = c->mode == MODE_PASTA ? "pasta" : "passt";
-	opterr = 0;	/* we print our own messages, one line each */
+	opterr = 1;	/* getopt's own messages: see conf_optstring */
 	optind = 1;
 
 	for (;;) {
-		/* With '+', getopt_long() works on argv[optind] */
-		const char *cur = optind < argc ? argv[optind] : "";
-		int long_opt = !strncmp(cur, "--", 2);
-
 		opt = getopt_long(argc, argv, conf_optstring, conf_options,
 				  NULL);
 		if (opt == -1)
@@ -1499,6 +1632,9 @@ void conf(struct ctx *c, int argc, char **argv)
 			conf_addr(c, &o, optarg);
 			break;
 		case 'n':
+			if (o.cidr4)
+				die("-n/--netmask can't be mixed with CIDR "
+				    "notation in -a/--address");
 			o.prefix4 = conf_netmask(optarg);
 			break;
 		case 'M':
@@ -1568,7 +1704,29 @@ void conf(struct ctx *c, int argc, char **argv)
 			c->no_ra = 1;
 			break;
 		case OPT_NO_MAP_GW:
+			/* Same as --map-host-loopback none */
 			c->no_map_gw = 1;
+			c->ip4.map_host_lo.s_addr = htonl(INADDR_ANY);
+			c->ip6.map_host_lo = in6addr_any;
+			o.map_host_lo4 = o.map_host_lo6 = 1;
+			break;
+		case OPT_MAP_HOST_LO:
+			n = conf_map_addr(optarg, "--map-host-loopback", 1,
+					  &c->ip4.map_host_lo,
+					  &c->ip6.map_host_lo);
+			if (n != AF_INET6)
+				o.map_host_lo4 = 1;
+			if (n != AF_INET)
+				o.map_host_lo6 = 1;
+			break;
+		case OPT_MAP_GUEST_ADDR:
+			conf_map_addr(optarg, "--map-guest-addr", 1,
+				      &c->ip4.map_guest_addr,
+				      &c->ip6.map_guest_addr);
+			break;
+		case OPT_DNS_HOST:
+			conf_map_addr(optarg, "--dns-host", 0,
+				      &c->ip4.dns_host, &c->ip6.dns_host);
 			break;
 		case '4':
 			if (o.v6_only)
@@ -1646,18 +1804,38 @@ void conf(struct ctx *c, int argc, char **argv)
 			conf_mode_only(c, MODE_PASTA, "--ns-mac-addr");
 			conf_mac(optarg, c->ns_mac, "--ns-mac-addr");
 			break;
-		case ':':
-			if (long_opt)
-				die("Missing argument for option %.64s", cur);
-			die("Missing argument for option -%c", optopt);
+		case OPT_NETNS:
+			conf_mode_only(c, MODE_PASTA, "--netns");
+			if (!*optarg)
+				die("Empty argument for --netns");
+			o.netns = optarg;
+			break;
+		case OPT_HOST_LO_TO_NS_LO:
+			conf_mode_only(c, MODE_PASTA, "--host-lo-to-ns-lo");
+			c->host_lo_to_ns_lo = 1;
+			break;
+		case OPT_NO_SPLICE:
+			conf_mode_only(c, MODE_PASTA, "--no-splice");
+			c->no_splice = 1;
+			break;
+		case OPT_SPLICE_ONLY:
+			conf_mode_only(c, MODE_PASTA, "--splice-only");
+			c->splice_only = 1;
+			break;
+		case OPT_NO_COPY_ROUTES:
+			conf_mode_only(c, MODE_PASTA, "--no-copy-routes");
+			c->no_copy_routes = 1;
+			break;
+		case OPT_NO_COPY_ADDRS:
+			conf_mode_only(c, MODE_PASTA, "--no-copy-addrs");
+			c->no_copy_addrs = 1;
 			break;
 		case '?':
 		default:
-			if (long_opt)
-				die("Invalid option: %.64s (see %s --help)",
-				    cur, name);
-			die("Invalid option: -%c (see %s --help)", optopt,
-			    name);
+			/* getopt_long() printed what's wrong, in its words */
+			fprintf(stderr, "Try '%s --help' for more "
+				"information.\n", name);
+			exit(EXIT_FAILURE);
 			break;
 		}
 	}
@@ -1688,8 +1866,15 @@ void conf(struct ctx *c, int argc, char **argv)
 			die("--userns and --netns-only are mutually "
 			    "exclusive");
 
-		conf_pasta_target(c, &o, argc - optind, argv + optind,
-				  nsrun_set);
+		if (o.netns) {
+			if (optind < argc)
+				die("--netns can't be given together with a "
+				    "PID or a command: %.64s", argv[optind]);
+			conf_pasta_netns(c, &o, nsrun_set);
+		} else {
+			conf_pasta_target(c, &o, argc - optind,
+					  argv + optind, nsrun_set);
+		}
 	} else if (optind < argc) {
 		die("Invalid argument: %.64s (passt takes no arguments, "
 		    "see %s --help)", argv[optind], name);
@@ -1741,6 +1926,12 @@ void conf(struct ctx *c, int argc, char **argv)
 		else
 			snprintf(c->pasta_ifname, sizeof(c->pasta_ifname), "%s", "tap0");
 	}
+
+	/* Man page: the gateway stands for the host unless told otherwise */
+	if (!o.map_host_lo4 && c->ifi4)
+		c->ip4.map_host_lo = c->ip4.gw;
+	if (!o.map_host_lo6 && c->ifi6)
+		c->ip6.map_host_lo = c->ip6.gw;
 
 	conf_dns(c, &o);
 }

@@ -80,6 +80,7 @@
 #define OPT_PAD			0
 #define OPT_NETMASK		1	/* RFC 2132 3.3 */
 #define OPT_ROUTER		3	/* RFC 2132 3.5 */
+#define OPT_CLASSLESS_ROUTES	121	/* RFC 3442 */
 #define OPT_DNS			6	/* RFC 2132 3.8 */
 #define OPT_DOMAIN_NAME		15	/* RFC 2132 3.17 */
 #define OPT_MTU			26	/* RFC 2132 5.1 */
@@ -380,6 +381,23 @@ static void dhcp_options(const struct ctx *c, uint8_t type, bool inform,
 
 	if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.gw))
 		dhcp_opt_put(b, pos, limit, OPT_ROUTER, &c->ip4.gw, 4);
+
+	/* A gateway outside the subnet (-a elsewhere) is on the link all the
+	 * same: RFC 3442 classless routes, a /32 to the gateway without a
+	 * router, then the default route via it. Clients that understand
+	 * option 121 ignore option 3.
+	 */
+	if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.gw) &&
+	    ((c->ip4.addr.s_addr ^ c->ip4.gw.s_addr) & htonl(mask))) {
+		uint8_t r[5 + 4 + 1 + 4];
+
+		r[0] = 32;
+		memcpy(r + 1, &c->ip4.gw, 4);
+		memset(r + 5, 0, 4);
+		r[9] = 0;
+		memcpy(r + 10, &c->ip4.gw, 4);
+		dhcp_opt_put(b, pos, limit, OPT_CLASSLESS_ROUTES, r, sizeof(r));
+	}
 
 	if (c->mtu) {
 		/* RFC 2132 5.1: 68 at least, and it's a 16-bit field */

@@ -11,7 +11,7 @@
  * non-ephemeral port, RFC 6335 6) and "auto" (pasta only: the loop follows
  * ports bound on the other side), or the grammar:
  *
- *	spec	:= [ addr "/" ] item { "," item }
+ *	spec	:= [ [ addr ] [ "%" ifname ] "/" ] item { "," item }
  *	item	:= range [ ":" range ] | "~" range
  *	range	:= port [ "-" port ]
  *
@@ -37,7 +37,7 @@
 #include "fwd.h"
 
 #define PORT_MAX		(NUM_PORTS - 1)
-#define FWD_ADDR_STRLEN		INET6_ADDRSTRLEN
+#define FWD_ADDR_STRLEN		(INET6_ADDRSTRLEN + IFNAMSIZ)	/* addr%ifname */
 #define FWD_SNIP_LEN		24	/* excerpt of bad input in messages */
 
 /**
@@ -264,7 +264,7 @@ static int fwd_parse_addr(const char *spec, struct fwd_addr *a,
 			  const char **rest, char *err, size_t errlen)
 {
 	const char *slash = strchr(spec, '/');
-	char buf[FWD_ADDR_STRLEN], snip[FWD_SNIP_LEN];
+	char buf[FWD_ADDR_STRLEN], snip[FWD_SNIP_LEN], *pct;
 	size_t len;
 
 	*rest = spec;
@@ -282,13 +282,32 @@ static int fwd_parse_addr(const char *spec, struct fwd_addr *a,
 	buf[len] = '\0';
 
 	memset(a, 0, sizeof(*a));
+
+	/* "addr%ifname/" or "%ifname/": bound to an interface too */
+	pct = strchr(buf, '%');
+	if (pct) {
+		size_t iflen = strlen(pct + 1);
+
+		if (!iflen || iflen >= IFNAMSIZ || strchr(pct + 1, '/')) {
+			fwd_err(err, errlen, "invalid interface name '%s'",
+				fwd_snip(snip, pct + 1, iflen));
+			return -1;
+		}
+		memcpy(a->ifname, pct + 1, iflen + 1);
+		*pct = '\0';
+		if (pct == buf) {
+			*rest = slash + 1;
+			return 1;	/* any address, on that interface */
+		}
+	}
+
 	if (inet_pton(AF_INET, buf, &a->a4) == 1) {
 		a->af = AF_INET;
 	} else if (inet_pton(AF_INET6, buf, &a->a6) == 1) {
 		a->af = AF_INET6;
 	} else {
 		fwd_err(err, errlen, "invalid address '%s'",
-			fwd_snip(snip, buf, len));
+			fwd_snip(snip, buf, strlen(buf)));
 		return -1;
 	}
 
@@ -311,8 +330,10 @@ static int fwd_addr_find(const struct fwd_ports *fwd, const struct fwd_addr *a)
 	for (i = 0; i < fwd->addr_count && i < FWD_ADDR_MAX; i++) {
 		const struct fwd_addr *b = &fwd->addr[i];
 
-		if (a->af != b->af)
+		if (a->af != b->af || strcmp(a->ifname, b->ifname))
 			continue;
+		if (!a->af)
+			return i + 1;
 		if (a->af == AF_INET && a->a4.s_addr == b->a4.s_addr)
 			return i + 1;
 		if (a->af == AF_INET6 &&

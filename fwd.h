@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #define NUM_PORTS		(1U << 16)
@@ -26,15 +27,17 @@ enum fwd_mode {
 };
 
 /**
- * struct fwd_addr - Bind address given as "addr/" in a specification
- * @af:		AF_INET or AF_INET6
+ * struct fwd_addr - Bind address given as "addr[%ifname]/" in a specification
+ * @af:		AF_INET or AF_INET6, 0 for any address ("%ifname/" alone)
  * @a4:		IPv4 address, if @af is AF_INET
  * @a6:		IPv6 address, if @af is AF_INET6
+ * @ifname:	Interface to bind to (SO_BINDTODEVICE), empty for any
  */
 struct fwd_addr {
 	int af;
 	struct in_addr a4;
 	struct in6_addr a6;
+	char ifname[IFNAMSIZ];
 };
 
 /**

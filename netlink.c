@@ -655,13 +655,16 @@ int nl_route_get_def(int s, unsigned int ifi, sa_family_t af, void *gw)
  * @ifi:	Interface index
  * @af:		Address family
  * @gw:		Gateway, struct in_addr or struct in6_addr
+ * @onlink:	The gateway is outside every prefix on @ifi: reachable on
+ *		the link all the same (RTNH_F_ONLINK)
  *
  * Return: 0 on success (also if the route exists), -errno on failure
  */
 int nl_route_set_def(int s, unsigned int ifi, sa_family_t af,
-		     const void *gw)
+		     const void *gw, int onlink)
 {
 	struct rtmsg rtm = {
+		.rtm_flags	= onlink ? RTNH_F_ONLINK : 0,
 		.rtm_family	= af,
 		.rtm_dst_len	= 0,
 		.rtm_table	= RT_TABLE_MAIN,

@@ -19,7 +19,7 @@ void nl_sock_init(const struct ctx *c, int ns);
 unsigned int nl_get_ext_if(int s, sa_family_t af);
 int nl_route_get_def(int s, unsigned int ifi, sa_family_t af, void *gw);
 int nl_route_set_def(int s, unsigned int ifi, sa_family_t af,
-		     const void *gw);
+		     const void *gw, int onlink);
 int nl_addr_get(int s, unsigned int ifi, sa_family_t af,
 		void *addr, int *prefix_len, void *addr_ll);
 int nl_addr_set(int s, unsigned int ifi, sa_family_t af,

@@ -89,6 +89,8 @@ enum passt_modes {
  * @dns:	Nameservers handed out, zero-terminated
  * @dns_match:	--dns-forward address, as seen by the guest (or 0)
  * @dns_host:	Host resolver that @dns_match maps to
+ * @map_host_lo: --map-host-loopback address (default: @gw), or 0
+ * @map_guest_addr: --map-guest-addr address, or 0
  * @ifname_out:	Host interface the configuration was derived from
  */
 struct ip4_ctx {
@@ -99,6 +101,8 @@ struct ip4_ctx {
 	struct in_addr dns[MAXNS + 1];
 	struct in_addr dns_match;
 	struct in_addr dns_host;
+	struct in_addr map_host_lo;
+	struct in_addr map_guest_addr;
 	char ifname_out[IFNAMSIZ];
 };
 
@@ -113,6 +117,8 @@ struct ip4_ctx {
  * @dns:	Nameservers handed out, terminated by an unspecified address
  * @dns_match:	--dns-forward address, as seen by the guest (or ::)
  * @dns_host:	Host resolver that @dns_match maps to
+ * @map_host_lo: --map-host-loopback address (default: @gw), or ::
+ * @map_guest_addr: --map-guest-addr address, or ::
  * @ifname_out:	Host interface the configuration was derived from
  */
 struct ip6_ctx {
@@ -125,6 +131,8 @@ struct ip6_ctx {
 	struct in6_addr dns[MAXNS + 1];
 	struct in6_addr dns_match;
 	struct in6_addr dns_host;
+	struct in6_addr map_host_lo;
+	struct in6_addr map_guest_addr;
 	char ifname_out[IFNAMSIZ];
 };
 
@@ -204,6 +212,11 @@ struct ctx {
 	char pasta_ifname[IFNAMSIZ];	/* -I: tap device name in the ns */
 	unsigned int pasta_ifi;		/* its index in the namespace */
 	int pasta_conf_ns;		/* --config-net */
+	int no_copy_routes;		/* --no-copy-routes (deprecated) */
+	int no_copy_addrs;		/* --no-copy-addrs (deprecated) */
+	int host_lo_to_ns_lo;		/* --host-lo-to-ns-lo */
+	int no_splice;			/* --no-splice */
+	int splice_only;		/* --splice-only: no tap device */
 	unsigned char ns_mac[6];	/* --ns-mac-addr, zero if unset */
 	int netns_only;			/* --netns-only */
 	int no_netns_quit;		/* --no-netns-quit */

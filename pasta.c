@@ -599,8 +599,13 @@ void pasta_ns_conf(struct ctx *c)
 		}
 
 		if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.gw)) {
+			uint32_t mask = htonl(0xffffffffU << (32 - plen));
+
+			/* -a outside the gateway's subnet: on-link anyway */
 			rc = nl_route_set_def(nl_sock_ns, c->pasta_ifi,
-					      AF_INET, &c->ip4.gw);
+					      AF_INET, &c->ip4.gw,
+					      (c->ip4.addr.s_addr ^
+					       c->ip4.gw.s_addr) & mask);
 			if (rc)
 				die("Cannot set default route via %s in namespace: %s",
 				    inet_ntop(AF_INET, &c->ip4.gw, buf,
@@ -626,7 +631,10 @@ void pasta_ns_conf(struct ctx *c)
 
 		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.gw)) {
 			rc = nl_route_set_def(nl_sock_ns, c->pasta_ifi,
-					      AF_INET6, &c->ip6.gw);
+					      AF_INET6, &c->ip6.gw,
+					      !IN6_IS_ADDR_LINKLOCAL(&c->ip6.gw) &&
+					      !ip6_prefix_eq(&c->ip6.addr,
+							     &c->ip6.gw, plen));
 			if (rc)
 				die("Cannot set default route via %s in namespace: %s",
 				    inet_ntop(AF_INET6, &c->ip6.gw, buf,

@@ -1497,7 +1497,7 @@ static void tcp_conn_from_tap(struct ctx *c, int af, const void *saddr,
 		if (IN4_IS_ADDR_UNSPECIFIED(&d) || IN4_IS_ADDR_BROADCAST(&d) ||
 		    IN4_IS_ADDR_MULTICAST(&d))
 			goto refuse;
-		nat_outbound(c, AF_INET, &d);
+		nat_outbound(c, AF_INET, &d, get_be16(th + 2));
 		sa.a4.sin_family = AF_INET;
 		sa.a4.sin_addr = d;
 		sa.a4.sin_port = htons(get_be16(th + 2));
@@ -1507,7 +1507,7 @@ static void tcp_conn_from_tap(struct ctx *c, int af, const void *saddr,
 
 		if (IN6_IS_ADDR_UNSPECIFIED(&d) || IN6_IS_ADDR_MULTICAST(&d))
 			goto refuse;
-		nat_outbound(c, AF_INET6, &d);
+		nat_outbound(c, AF_INET6, &d, get_be16(th + 2));
 		sa.a6.sin6_family = AF_INET6;
 		sa.a6.sin6_addr = d;
 		sa.a6.sin6_port = htons(get_be16(th + 2));
@@ -2319,7 +2319,7 @@ void tcp_timer(struct ctx *c, const struct timespec *now)
  * Return: 0 on success, -errno on failure
  */
 static int tcp_listen_one(const struct ctx *c, int af, const void *addr,
-			  unsigned int port)
+			  const char *ifname, unsigned int port)
 {
 	union epoll_ref ref = { .type = EPOLL_TYPE_TCP_LISTEN,
 				.data = port };
@@ -2357,7 +2357,8 @@ static int tcp_listen_one(const struct ctx *c, int af, const void *addr,
 	if (af == AF_INET6)
 		setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 
-	if (bind(s, (struct sockaddr *)&sa, sl) || listen(s, SOMAXCONN)) {
+	if ((ifname && *ifname && sock_bind_dev(s, ifname)) ||
+	    bind(s, (struct sockaddr *)&sa, sl) || listen(s, SOMAXCONN)) {
 		ret = -errno;
 		close(s);
 		return ret;
@@ -2395,19 +2396,25 @@ static void tcp_listen_init(const struct ctx *c)
 		if (!bitmap_isset(fwd->map, port))
 			continue;
 
-		if (fwd->addr_idx[port]) {
+		if (fwd->addr_idx[port] && fwd->addr[fwd->addr_idx[port] - 1].af) {
 			const struct fwd_addr *a = &fwd->addr[fwd->addr_idx[port] - 1];
 
 			if (a->af == AF_INET && c->ifi4)
-				ret4 = tcp_listen_one(c, AF_INET, &a->a4, port);
+				ret4 = tcp_listen_one(c, AF_INET, &a->a4,
+						      a->ifname, port);
 			else if (a->af == AF_INET6 && c->ifi6)
 				ret6 = tcp_listen_one(c, AF_INET6, &a->a6,
-						      port);
+						      a->ifname, port);
 		} else {
+			const char *ifname = fwd->addr_idx[port] ?
+				fwd->addr[fwd->addr_idx[port] - 1].ifname : NULL;
+
 			if (c->ifi4)
-				ret4 = tcp_listen_one(c, AF_INET, NULL, port);
+				ret4 = tcp_listen_one(c, AF_INET, NULL, ifname,
+						      port);
 			if (c->ifi6)
-				ret6 = tcp_listen_one(c, AF_INET6, NULL, port);
+				ret6 = tcp_listen_one(c, AF_INET6, NULL, ifname,
+						      port);
 		}
 
 		if (!quiet && (ret4 || ret6))

@@ -363,12 +363,14 @@ static socklen_t tcp_splice_sa(struct sockaddr_storage *sa, int af,
  * @side:	SIDE_INIT (any address) or SIDE_NS (loopback)
  * @af:		AF_INET or AF_INET6
  * @addr:	Address to bind to instead of the default, or NULL
+ * @ifname:	Interface to bind to, NULL or empty for any
  * @port:	Port
  *
  * Return: 0 on success, -errno on failure
  */
 static int tcp_splice_listen(const struct ctx *c, int side, int af,
-			     const void *addr, unsigned int port)
+			     const void *addr, const char *ifname,
+			     unsigned int port)
 {
 	union epoll_ref ref = { .type = EPOLL_TYPE_TCP_LISTEN,
 				.data = port | (side ? TCP_LISTEN_NS : 0) };
@@ -388,7 +390,8 @@ static int tcp_splice_listen(const struct ctx *c, int side, int af,
 		setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 
 	sl = tcp_splice_sa(&sa, af, addr, side == SIDE_INIT, port);
-	if (bind(s, (struct sockaddr *)&sa, sl) || listen(s, SOMAXCONN)) {
+	if ((ifname && *ifname && sock_bind_dev(s, ifname)) ||
+	    bind(s, (struct sockaddr *)&sa, sl) || listen(s, SOMAXCONN)) {
 		ret = -errno;
 		close(s);
 		return ret;
@@ -766,6 +769,37 @@ static int tcp_splice_new(void)
 }
 
 /**
+ * tcp_splice_target() - Address to connect to on the target side
+ * @c:		Execution context
+ * @conn:	Connection, with target side and family set
+ *
+ * Man page, "Handling of local traffic in pasta": a connection from the
+ * host's loopback reaches the namespace's public address, so that services
+ * bound to the namespace's loopback only stay private, unless
+ * --host-lo-to-ns-lo. The namespace's address is the one we last saw it
+ * use, or the one it was assigned. Towards the init namespace (-T), and
+ * without a known address, loopback.
+ *
+ * Return: address (struct in_addr or in6_addr), NULL for loopback
+ */
+static const void *tcp_splice_target(const struct ctx *c,
+				     const struct tcp_splice_conn *conn)
+{
+	if (conn->tside != SIDE_NS || c->host_lo_to_ns_lo)
+		return NULL;
+
+	if (conn->af == AF_INET) {
+		if (c->ip4.addr_seen.s_addr)
+			return &c->ip4.addr_seen;
+		return c->ip4.addr.s_addr ? &c->ip4.addr : NULL;
+	}
+
+	if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_seen))
+		return &c->ip6.addr_seen;
+	return IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) ? NULL : &c->ip6.addr;
+}
+
+/**
  * tcp_splice_connect() - Open the target socket of a pair and connect it
  * @c:		Execution context
  * @conn:	Connection, with @af, @tside, @tport set
@@ -794,7 +828,8 @@ static int tcp_splice_connect(const struct ctx *c,
 	setsockopt(t, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
 	conn->flags &= ~SPLICE_CONNECTING;
-	tl = tcp_splice_sa(&ta, conn->af, NULL, 0, conn->tport);
+	tl = tcp_splice_sa(&ta, conn->af, tcp_splice_target(c, conn), 0,
+			   conn->tport);
 	if (connect(t, (struct sockaddr *)&ta, tl)) {
 		if (errno != EINPROGRESS) {
 			debug("TCP splice: connect to port %u: %s",
@@ -854,6 +889,9 @@ int tcp_splice_conn_from_sock(struct ctx *c, uint32_t ref_data, int s,
 
 	if (c->mode != MODE_PASTA)
 		return 0;
+
+	if (!ns_listen && c->no_splice)
+		return 0;		/* --no-splice: everything on tap */
 
 	af = tcp_splice_loopback(sa);
 	if (!af) {
@@ -1015,18 +1053,23 @@ static int tcp_splice_listen_port(const struct ctx *c, int side,
 				  const struct fwd_ports *fwd,
 				  unsigned int port)
 {
+	const struct fwd_addr *a = NULL;
 	int ret4, ret6;
 
-	if (fwd->addr_idx[port]) {
-		const struct fwd_addr *a = &fwd->addr[fwd->addr_idx[port] - 1];
+	if (fwd->addr_idx[port])
+		a = &fwd->addr[fwd->addr_idx[port] - 1];
 
-		if (a->af == AF_INET)
-			return tcp_splice_listen(c, side, AF_INET, &a->a4, port);
-		return tcp_splice_listen(c, side, AF_INET6, &a->a6, port);
-	}
+	if (a && a->af == AF_INET)
+		return tcp_splice_listen(c, side, AF_INET, &a->a4, a->ifname,
+					 port);
+	if (a && a->af == AF_INET6)
+		return tcp_splice_listen(c, side, AF_INET6, &a->a6, a->ifname,
+					 port);
 
-	ret4 = tcp_splice_listen(c, side, AF_INET, NULL, port);
-	ret6 = tcp_splice_listen(c, side, AF_INET6, NULL, port);
+	ret4 = tcp_splice_listen(c, side, AF_INET, NULL, a ? a->ifname : NULL,
+				 port);
+	ret6 = tcp_splice_listen(c, side, AF_INET6, NULL, a ? a->ifname : NULL,
+				 port);
 
 	return (!ret4 || !ret6) ? 0 : ret4;
 }

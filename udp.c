@@ -124,7 +124,6 @@
 #define UDP_FRAG_BUF		(512 * 1024)	/* fragments built per flush */
 #define UDP_FRAG_FRAMES		1024
 #define UDP_SOCK_BUF		(4 * 1024 * 1024)	/* SO_RCVBUF wish */
-#define UDP_DNS_PORT		53
 #define UDP_MTU_DEFAULT		1500	/* -m 0: the guest's own default */
 
 /* epoll reference data: port, IP version, inbound (forwarded port) socket */
@@ -424,6 +423,7 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		    const struct timespec *now)
 {
 	int v6 = af == AF_INET6, fd, gw_real = 0, tries, dns = 0;
+	enum nat_result nat;
 	size_t i, n = 0, count;
 	uint16_t sport, dport;
 	union udp_sa a;
@@ -457,14 +457,10 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		struct in6_addr dst;
 
 		memcpy(&dst, daddr, sizeof(dst));
-		if (dport == UDP_DNS_PORT &&
-		    !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match) &&
-		    IN6_ARE_ADDR_EQUAL(&dst, &c->ip6.dns_match)) {
-			dst = c->ip6.dns_host;
-			dns = 1;
-		} else if (!gw_real) {
-			nat_outbound(c, AF_INET6, &dst);
-		}
+		nat = nat_outbound(c, AF_INET6, &dst, dport);
+		if (nat == NAT_HOST_LO && gw_real)	/* the real gateway */
+			memcpy(&dst, daddr, sizeof(dst));
+		dns = nat == NAT_DNS;
 
 		a.sa6.sin6_family = AF_INET6;
 		a.sa6.sin6_port = htons(dport);
@@ -476,14 +472,10 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		struct in_addr dst;
 
 		memcpy(&dst, daddr, sizeof(dst));
-		if (dport == UDP_DNS_PORT &&
-		    !IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match) &&
-		    IN4_ARE_ADDR_EQUAL(&dst, &c->ip4.dns_match)) {
-			dst = c->ip4.dns_host;
-			dns = 1;
-		} else if (!gw_real) {
-			nat_outbound(c, AF_INET, &dst);
-		}
+		nat = nat_outbound(c, AF_INET, &dst, dport);
+		if (nat == NAT_HOST_LO && gw_real)	/* the real gateway */
+			memcpy(&dst, daddr, sizeof(dst));
+		dns = nat == NAT_DNS;
 
 		a.sa4.sin_family = AF_INET;
 		a.sa4.sin_port = htons(dport);
@@ -492,7 +484,7 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 	}
 
 	/* Answers from the resolver: from dns_match only if asked there */
-	if (udp_out[v6][sport].fd == fd && (dns || dport == UDP_DNS_PORT))
+	if (udp_out[v6][sport].fd == fd && (dns || nat_dns_port(dport)))
 		udp_out[v6][sport].dns = (uint8_t)dns;
 
 	for (i = 0; i < count; i++) {
@@ -803,7 +795,7 @@ static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 			struct iphdr *ip;
 			char *u;
 
-			if (ntohs(orig.sa4.sin_port) == UDP_DNS_PORT &&
+			if (nat_dns_port(ntohs(orig.sa4.sin_port)) &&
 			    !IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match) &&
 			    IN4_ARE_ADDR_EQUAL(&odst, &c->ip4.dns_host))
 				odst = c->ip4.dns_match;
@@ -844,7 +836,7 @@ static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 			struct ip6_hdr *ip6;
 			char *u;
 
-			if (ntohs(orig.sa6.sin6_port) == UDP_DNS_PORT &&
+			if (nat_dns_port(ntohs(orig.sa6.sin6_port)) &&
 			    !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match) &&
 			    IN6_ARE_ADDR_EQUAL(&odst, &c->ip6.dns_host))
 				odst = c->ip6.dns_match;
@@ -999,7 +991,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 				if (sn4->sin_family != AF_INET)
 					continue;
 				sport = ntohs(sn4->sin_port);
-				if (sport == UDP_DNS_PORT && dns &&
+				if (nat_dns_port(sport) && dns &&
 				    !IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match)
 				    && IN4_ARE_ADDR_EQUAL(&src,
 							  &c->ip4.dns_host))
@@ -1043,7 +1035,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 				if (sn->sin6_family != AF_INET6)
 					continue;
 				sport = ntohs(sn->sin6_port);
-				if (sport == UDP_DNS_PORT && dns &&
+				if (nat_dns_port(sport) && dns &&
 				    !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match)
 				    && IN6_ARE_ADDR_EQUAL(&src,
 							  &c->ip6.dns_host))

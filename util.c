@@ -117,6 +117,45 @@ int pidfile_write(int fd, pid_t pid)
 }
 
 /**
+ * ip6_prefix_eq() - Do two IPv6 addresses share their first @plen bits?
+ * @a:		Address
+ * @b:		Address
+ * @plen:	Prefix length, 0..128
+ *
+ * Return: true if they do
+ */
+bool ip6_prefix_eq(const struct in6_addr *a, const struct in6_addr *b,
+		   int plen)
+{
+	int i;
+
+	for (i = 0; i < 16 && plen > 0; i++, plen -= 8) {
+		uint8_t m = plen >= 8 ? 0xff : (uint8_t)(0xff << (8 - plen));
+
+		if ((a->s6_addr[i] ^ b->s6_addr[i]) & m)
+			return false;
+	}
+
+	return true;
+}
+
+/**
+ * sock_bind_dev() - Bind a socket to an interface (SO_BINDTODEVICE)
+ * @s:		Socket
+ * @ifname:	Interface name
+ *
+ * Unprivileged since Linux 5.7 for sockets not bound yet, which is what
+ * the man page's "since Linux 5.7" note on "addr%ifname/" refers to.
+ *
+ * Return: 0 on success, -1 with errno set on failure
+ */
+int sock_bind_dev(int s, const char *ifname)
+{
+	return setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, ifname,
+			  (socklen_t)strnlen(ifname, IFNAMSIZ));
+}
+
+/**
  * fd_set_nonblock() - Set O_NONBLOCK on @fd
  *
  * Return: 0 on success, -errno on failure
@@ -264,39 +303,114 @@ void raw_random(void *buf, size_t len)
 }
 
 /**
+ * nat_dns_port() - Is @port one that DNS forwarding translates?
+ * @port:	Destination port (host order)
+ *
+ * Man page, --dns-forward: "port 53 or port 853" (DNS, DNS over TLS).
+ *
+ * Return: true for DNS ports
+ */
+bool nat_dns_port(in_port_t port)
+{
+	return port == 53 || port == 853;
+}
+
+/**
+ * nat_is_resolver() - Is @addr one of the host resolvers we read?
+ * @c:		Execution context
+ * @af:		AF_INET or AF_INET6
+ * @addr:	Address
+ *
+ * Return: true if @addr is in the resolver list
+ */
+static bool nat_is_resolver(const struct ctx *c, int af, const void *addr)
+{
+	int i;
+
+	for (i = 0; i < MAXNS; i++) {
+		if (af == AF_INET) {
+			if (!c->ip4.dns[i].s_addr)
+				break;
+			if (!memcmp(&c->ip4.dns[i], addr, 4))
+				return true;
+		} else {
+			if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns[i]))
+				break;
+			if (!memcmp(&c->ip6.dns[i], addr, 16))
+				return true;
+		}
+	}
+
+	return false;
+}
+
+/**
  * nat_outbound() - Host-side destination for a guest packet to @addr
  * @c:		Execution context
  * @af:		AF_INET or AF_INET6
  * @addr:	Destination (struct in_addr or in6_addr), updated in place
+ * @port:	Destination port (host order), 0 if none (ICMP)
  *
- * Man page NOTES: traffic from the guest to the default gateway reaches the
- * host's loopback, unless --no-map-gw.
+ * Man page, options and NOTES, in this order:
+ * - --dns-forward address, port 53 or 853: the --dns-host resolver;
+ * - --map-host-loopback address (default: the gateway, unless --no-map-gw):
+ *   the host's loopback, except DNS to it when it is also a host resolver,
+ *   which goes to the resolver itself;
+ * - --map-guest-addr address: the address the guest was assigned, which is
+ *   the host's own address by default.
  *
- * Return: 1 if @addr was mapped to loopback, 0 otherwise
+ * Return: enum nat_result
  */
-int nat_outbound(const struct ctx *c, int af, void *addr)
+enum nat_result nat_outbound(const struct ctx *c, int af, void *addr,
+			     in_port_t port)
 {
-	if (c->no_map_gw)
-		return 0;
+	bool dns = nat_dns_port(port);
 
 	if (af == AF_INET) {
 		struct in_addr *a = addr;
 
-		if (c->ip4.gw.s_addr && a->s_addr == c->ip4.gw.s_addr) {
+		if (dns && c->ip4.dns_match.s_addr &&
+		    a->s_addr == c->ip4.dns_match.s_addr &&
+		    c->ip4.dns_host.s_addr) {
+			*a = c->ip4.dns_host;
+			return NAT_DNS;
+		}
+		if (c->ip4.map_host_lo.s_addr &&
+		    a->s_addr == c->ip4.map_host_lo.s_addr) {
+			if (dns && nat_is_resolver(c, AF_INET, a))
+				return NAT_NONE;
 			a->s_addr = htonl(INADDR_LOOPBACK);
-			return 1;
+			return NAT_HOST_LO;
+		}
+		if (c->ip4.map_guest_addr.s_addr &&
+		    a->s_addr == c->ip4.map_guest_addr.s_addr) {
+			*a = c->ip4.addr;
+			return NAT_GUEST;
 		}
 	} else {
 		struct in6_addr *a = addr;
 
-		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.gw) &&
-		    IN6_ARE_ADDR_EQUAL(a, &c->ip6.gw)) {
+		if (dns && !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match) &&
+		    IN6_ARE_ADDR_EQUAL(a, &c->ip6.dns_match) &&
+		    !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_host)) {
+			*a = c->ip6.dns_host;
+			return NAT_DNS;
+		}
+		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.map_host_lo) &&
+		    IN6_ARE_ADDR_EQUAL(a, &c->ip6.map_host_lo)) {
+			if (dns && nat_is_resolver(c, AF_INET6, a))
+				return NAT_NONE;
 			*a = in6addr_loopback;
-			return 1;
+			return NAT_HOST_LO;
+		}
+		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.map_guest_addr) &&
+		    IN6_ARE_ADDR_EQUAL(a, &c->ip6.map_guest_addr)) {
+			*a = c->ip6.addr;
+			return NAT_GUEST;
 		}
 	}
 
-	return 0;
+	return NAT_NONE;
 }
 
 /**
@@ -307,7 +421,10 @@ int nat_outbound(const struct ctx *c, int af, void *addr)
  *
  * Man page NOTES: loopback, unspecified, or the host's (that is, the
  * guest's) own address as source would be dropped or unanswerable in the
- * guest: they become the default gateway's address.
+ * guest. The host's own address becomes the --map-guest-addr address, if
+ * set; other local sources become the --map-host-loopback address (the
+ * gateway by default). With neither, the gateway stands in: it is the one
+ * address we know the guest routes replies to.
  *
  * Return: 1 if @addr was mapped, 0 otherwise
  */
@@ -315,28 +432,40 @@ int nat_inbound(const struct ctx *c, int af, void *addr)
 {
 	if (af == AF_INET) {
 		struct in_addr *a = addr;
+		bool own = a->s_addr == c->ip4.addr.s_addr ||
+			   a->s_addr == c->ip4.addr_seen.s_addr;
 
-		if (IN4_IS_ADDR_LOOPBACK(a) || IN4_IS_ADDR_UNSPECIFIED(a) ||
-		    a->s_addr == c->ip4.addr.s_addr ||
-		    a->s_addr == c->ip4.addr_seen.s_addr) {
+		if (!own && !IN4_IS_ADDR_LOOPBACK(a) &&
+		    !IN4_IS_ADDR_UNSPECIFIED(a))
+			return 0;
+
+		if (own && c->ip4.map_guest_addr.s_addr)
+			*a = c->ip4.map_guest_addr;
+		else if (c->ip4.map_host_lo.s_addr)
+			*a = c->ip4.map_host_lo;
+		else
 			*a = c->ip4.gw;
-			return 1;
-		}
+		return 1;
 	} else {
 		struct in6_addr *a = addr;
+		bool own = IN6_ARE_ADDR_EQUAL(a, &c->ip6.addr) ||
+			   IN6_ARE_ADDR_EQUAL(a, &c->ip6.addr_seen);
 
-		if (IN6_IS_ADDR_LOOPBACK(a) || IN6_IS_ADDR_UNSPECIFIED(a) ||
-		    IN6_ARE_ADDR_EQUAL(a, &c->ip6.addr) ||
-		    IN6_ARE_ADDR_EQUAL(a, &c->ip6.addr_seen) ||
-		    (IN6_IS_ADDR_V4MAPPED(a) &&
-		     IN4_IS_ADDR_LOOPBACK((struct in_addr *)(uintptr_t)
-					  (a->s6_addr + 12)))) {
+		if (!own && !IN6_IS_ADDR_LOOPBACK(a) &&
+		    !IN6_IS_ADDR_UNSPECIFIED(a) &&
+		    !(IN6_IS_ADDR_V4MAPPED(a) &&
+		      IN4_IS_ADDR_LOOPBACK((struct in_addr *)(uintptr_t)
+					   (a->s6_addr + 12))))
+			return 0;
+
+		if (own && !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.map_guest_addr))
+			*a = c->ip6.map_guest_addr;
+		else if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.map_host_lo))
+			*a = c->ip6.map_host_lo;
+		else
 			*a = c->ip6.gw;
-			return 1;
-		}
+		return 1;
 	}
-
-	return 0;
 }
 
 /**

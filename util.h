@@ -93,6 +93,9 @@ static inline long long timespec_diff_ms(const struct timespec *a,
 
 int ns_call(int (*fn)(void *), void *arg);
 int ns_enter(const struct ctx *c);
+bool ip6_prefix_eq(const struct in6_addr *a, const struct in6_addr *b,
+		   int plen);
+int sock_bind_dev(int s, const char *ifname);
 int pidfile_open(const char *path);
 int pidfile_write(int fd, pid_t pid);
 int fd_set_nonblock(int fd);
@@ -104,7 +107,19 @@ int parse_mac(const char *s, unsigned char mac[6]);
 int mac_is_zero(const unsigned char mac[6]);
 const char *mac_ntop(const unsigned char mac[6], char *buf, size_t len);
 void raw_random(void *buf, size_t len);
-int nat_outbound(const struct ctx *c, int af, void *addr);
+/**
+ * enum nat_result - What nat_outbound() did to a destination
+ */
+enum nat_result {
+	NAT_NONE = 0,	/* not translated */
+	NAT_HOST_LO,	/* --map-host-loopback address: host's loopback */
+	NAT_DNS,	/* --dns-forward address: --dns-host resolver */
+	NAT_GUEST,	/* --map-guest-addr address: the host's own address */
+};
+
+bool nat_dns_port(in_port_t port);
+enum nat_result nat_outbound(const struct ctx *c, int af, void *addr,
+			     in_port_t port);
 int nat_inbound(const struct ctx *c, int af, void *addr);
 size_t dns_name_encode(uint8_t *out, size_t size, const char *name);
 
