@@ -1611,7 +1611,7 @@ void conf(struct ctx *c, int argc, char **argv)
 			usage(argv[0], EXIT_SUCCESS);
 			break;
 		case OPT_VERSION:
-			printf("passt %s\n", PASST_VERSION);
+			printf("%s %s\n", name, PASST_VERSION);
 			exit(EXIT_SUCCESS);
 			break;
 		case 'p':
@@ -1865,6 +1865,15 @@ void conf(struct ctx *c, int argc, char **argv)
 		if (o.userns && c->netns_only)
 			die("--userns and --netns-only are mutually "
 			    "exclusive");
+		if (c->no_splice && c->host_lo_to_ns_lo)
+			die("--host-lo-to-ns-lo and --no-splice are mutually "
+			    "exclusive");
+		if (c->no_splice && c->splice_only)
+			die("--no-splice and --splice-only are mutually "
+			    "exclusive");
+		if (c->splice_only && c->pasta_conf_ns)
+			die("--config-net needs a tap device: it can't be "
+			    "combined with --splice-only");
 
 		if (o.netns) {
 			if (optind < argc)

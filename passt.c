@@ -367,11 +367,13 @@ int main(int argc, char **argv)
 			pasta_start_ns(&c);
 		pasta_open_ns(&c);
 		nl_sock_init(&c, 1);
-		pasta_tap_open(&c);
+		if (!c.splice_only)
+			pasta_tap_open(&c);
 		pasta_ns_conf(&c);
 	}
 
-	tap_backend_init(&c);
+	if (!c.splice_only)
+		tap_backend_init(&c);
 	if (c.mode == MODE_PASST)
 		sock_created = 1;
 	atexit(exit_cleanup);

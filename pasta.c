@@ -558,6 +558,9 @@ void pasta_ns_conf(struct ctx *c)
 		die("Cannot bring up loopback in namespace: %s",
 		    strerror(-rc));
 
+	if (c->splice_only)	/* no tap device: loopback is all there is */
+		return;
+
 	/* A longer transmit queue absorbs bursts from the namespace while
 	 * we're busy elsewhere: frames dropped there are lost for UDP. Not
 	 * fatal: the default queue works, just with more loss under load.

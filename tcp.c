@@ -2011,6 +2011,9 @@ static void tcp_conn_from_sock(struct ctx *c, unsigned int port, int s,
 	uint32_t hash;
 	int af = sa->ss_family, ci;
 
+	if (c->splice_only)	/* no tap device: nobody to forward to */
+		goto refuse;
+
 	if (af == AF_INET && c->ifi4) {
 		const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa;
 		struct in_addr r = a4->sin_addr, g = c->ip4.addr_seen;
@@ -2342,6 +2345,9 @@ static int tcp_listen_one(const struct ctx *c, int af, const void *addr,
 		sa.a6.sin6_port = htons((uint16_t)port);
 		if (addr)
 			memcpy(&sa.a6.sin6_addr, addr, sizeof(struct in6_addr));
+		if (IN6_IS_ADDR_LINKLOCAL(&sa.a6.sin6_addr))
+			sa.a6.sin6_scope_id = ifname && *ifname ?
+					      if_nametoindex(ifname) : c->ifi6;
 		sl = sizeof(sa.a6);
 	}
 

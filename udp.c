@@ -143,6 +143,8 @@ static void udp_splice_handler(struct ctx *c, union epoll_ref ref,
 			       uint32_t events, const struct timespec *now);
 static void udp_splice_init(struct ctx *c);
 static void udp_splice_timer(struct ctx *c, const struct timespec *now);
+static void udp_splice_auto(struct ctx *c);
+static void udp_splice_timer_flows(struct ctx *c, const struct timespec *now);
 
 #define UDP_REF_SPLICE		(1U << 18)	/* bypass socket, see below */
 #define UDP_SPLICE_IN		0	/* -u: client in init, server in ns */
@@ -158,12 +160,19 @@ static uint8_t udp_splice_mark[UDP_MAX_FRAMES];
  *		map the gateway address to loopback for this port
  * @dns:	Guest sent to the --dns-forward address: answers from the
  *		resolver come back from there
+ * @mapped:	@orig and @seen are valid
+ * @seen:	Address the guest saw a local peer as (nat_inbound())
+ * @orig:	That peer's real address (IPv4: first 4 bytes): the guest's
+ *		datagrams to @seen go back there, whatever the mapping options
  */
 struct udp_flow {
 	int fd;
 	uint32_t ts;
 	uint8_t gw_real;
 	uint8_t dns;
+	uint8_t mapped;
+	struct in6_addr seen;
+	struct in6_addr orig;
 };
 
 /**
@@ -171,11 +180,17 @@ struct udp_flow {
  * @fd:		Socket bound to the forwarded port, -1 if none
  * @ts:		Last datagram forwarded to the guest port, seconds
  * @gw_real:	As in struct udp_flow
+ * @mapped:	As in struct udp_flow
+ * @seen:	As in struct udp_flow
+ * @orig:	As in struct udp_flow
  */
 struct udp_rep {
 	int fd;
 	uint32_t ts;
 	uint8_t gw_real;
+	uint8_t mapped;
+	struct in6_addr seen;
+	struct in6_addr orig;
 };
 
 static struct udp_flow udp_out[2][NUM_PORTS];
@@ -270,6 +285,7 @@ static const struct in6_addr *udp_guest_addr6(const struct ctx *c,
  * @c:		Execution context
  * @v6:		IPv6 if set
  * @bind_addr:	Address to bind to (struct in_addr/in6_addr), NULL for any
+ * @ifname:	Interface to bind to, NULL or empty for any
  * @port:	Port to bind to, host order
  * @fallback:	Bind to an ephemeral port if @port is taken
  * @refdata:	epoll reference data
@@ -277,7 +293,8 @@ static const struct in6_addr *udp_guest_addr6(const struct ctx *c,
  * Return: socket, or -errno
  */
 static int udp_sock_new(const struct ctx *c, int v6, const void *bind_addr,
-			uint16_t port, int fallback, uint32_t refdata)
+			const char *ifname, uint16_t port, int fallback,
+			uint32_t refdata)
 {
 	union epoll_ref ref = { .type = EPOLL_TYPE_UDP, .data = refdata };
 	union udp_sa a;
@@ -303,7 +320,8 @@ static int udp_sock_new(const struct ctx *c, int v6, const void *bind_addr,
 			memcpy(&a.sa6.sin6_addr, bind_addr,
 			       sizeof(struct in6_addr));
 		if (IN6_IS_ADDR_LINKLOCAL(&a.sa6.sin6_addr))
-			a.sa6.sin6_scope_id = c->ifi6;
+			a.sa6.sin6_scope_id = ifname && *ifname ?
+					      if_nametoindex(ifname) : c->ifi6;
 		sl = sizeof(a.sa6);
 	} else {
 		setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
@@ -316,6 +334,12 @@ static int udp_sock_new(const struct ctx *c, int v6, const void *bind_addr,
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+
+	if (ifname && *ifname && sock_bind_dev(fd, ifname)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
 
 	if (bind(fd, &a.sa, sl)) {
 		ret = -errno;
@@ -355,7 +379,9 @@ static int udp_sock_new(const struct ctx *c, int v6, const void *bind_addr,
  * Return: socket, or -1 if none could be created
  */
 static int udp_tap_sock(const struct ctx *c, int v6, uint16_t port,
-			const struct timespec *now, int *gw_real)
+			const struct timespec *now, int *gw_real,
+			const struct in6_addr **orig,
+			const struct in6_addr **seen)
 {
 	struct udp_rep *r = &udp_rep[v6][port];
 	struct udp_flow *f = &udp_out[v6][port];
@@ -363,8 +389,13 @@ static int udp_tap_sock(const struct ctx *c, int v6, uint16_t port,
 	int fd;
 
 	/* Replies to inbound traffic leave from the forwarded port */
+	*orig = *seen = NULL;
 	if (r->fd >= 0 && t - r->ts < UDP_CONN_TIMEOUT) {
 		*gw_real = r->gw_real;
+		if (r->mapped) {
+			*orig = &r->orig;
+			*seen = &r->seen;
+		}
 		return r->fd;
 	}
 
@@ -377,10 +408,14 @@ static int udp_tap_sock(const struct ctx *c, int v6, uint16_t port,
 	if (f->fd >= 0) {
 		f->ts = t;
 		*gw_real = f->gw_real;
+		if (f->mapped) {
+			*orig = &f->orig;
+			*seen = &f->seen;
+		}
 		return f->fd;
 	}
 
-	fd = udp_sock_new(c, v6, NULL, port, 1,
+	fd = udp_sock_new(c, v6, NULL, NULL, port, 1,
 			  port | (v6 ? UDP_REF_V6 : 0));
 	if (fd < 0) {
 		warn_ratelimit("UDP: can't open socket for guest port %u: %s",
@@ -391,6 +426,7 @@ static int udp_tap_sock(const struct ctx *c, int v6, uint16_t port,
 	f->fd = fd;
 	f->ts = t;
 	f->gw_real = 0;
+	f->mapped = 0;
 	udp_out_active[v6][BITMAP_WORD(port)] |= BITMAP_BIT(port);
 	*gw_real = 0;
 	return fd;
@@ -423,6 +459,7 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		    const struct timespec *now)
 {
 	int v6 = af == AF_INET6, fd, gw_real = 0, tries, dns = 0;
+	const struct in6_addr *orig, *seen;
 	enum nat_result nat;
 	size_t i, n = 0, count;
 	uint16_t sport, dport;
@@ -446,7 +483,7 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		return (int)count;
 	}
 
-	fd = udp_tap_sock(c, v6, sport, now, &gw_real);
+	fd = udp_tap_sock(c, v6, sport, now, &gw_real, &orig, &seen);
 	if (fd < 0) {
 		udp_stats.no_sock += count;
 		return (int)count;
@@ -457,9 +494,14 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		struct in6_addr dst;
 
 		memcpy(&dst, daddr, sizeof(dst));
-		nat = nat_outbound(c, AF_INET6, &dst, dport);
-		if (nat == NAT_HOST_LO && gw_real)	/* the real gateway */
-			memcpy(&dst, daddr, sizeof(dst));
+		if (seen && IN6_ARE_ADDR_EQUAL(&dst, seen)) {
+			dst = *orig;	/* back to the local peer we mapped */
+			nat = NAT_NONE;
+		} else {
+			nat = nat_outbound(c, AF_INET6, &dst, dport);
+			if (nat == NAT_HOST_LO && gw_real)	/* real gw */
+				memcpy(&dst, daddr, sizeof(dst));
+		}
 		dns = nat == NAT_DNS;
 
 		a.sa6.sin6_family = AF_INET6;
@@ -472,9 +514,14 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		struct in_addr dst;
 
 		memcpy(&dst, daddr, sizeof(dst));
-		nat = nat_outbound(c, AF_INET, &dst, dport);
-		if (nat == NAT_HOST_LO && gw_real)	/* the real gateway */
-			memcpy(&dst, daddr, sizeof(dst));
+		if (seen && !memcmp(&dst, seen, sizeof(dst))) {
+			memcpy(&dst, orig, sizeof(dst));	/* mapped peer */
+			nat = NAT_NONE;
+		} else {
+			nat = nat_outbound(c, AF_INET, &dst, dport);
+			if (nat == NAT_HOST_LO && gw_real)	/* real gw */
+				memcpy(&dst, daddr, sizeof(dst));
+		}
 		dns = nat == NAT_DNS;
 
 		a.sa4.sin_family = AF_INET;
@@ -872,20 +919,46 @@ static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 }
 
 /**
- * udp_gw_seen() - Note whether the gateway address stands for the host
- * @in:		Inbound (forwarded port) socket if set
+ * udp_gw_seen() - Note whether the gateway address stands for the host, and
+ *		   the local peer behind a mapped address
+ * @in:		Datagram came in on a forwarded port
  * @v6:		IPv6 if set
- * @port:	Port in the epoll reference
- * @gport:	Guest port
- * @real:	Datagram came from the real gateway, not a mapped local source
+ * @port:	Host-side port it came in on
+ * @gport:	Guest port it goes to
+ * @real:	Peer at the gateway address is the gateway itself
+ * @orig:	Real peer address if it was mapped (IPv4: 4 bytes), or NULL
+ * @seen:	What the guest sees instead, if @orig is given
+ * @alen:	Length of @orig and @seen
  */
 static void udp_gw_seen(int in, int v6, uint16_t port, uint16_t gport,
-			int real)
+			int real, const void *orig, const void *seen,
+			size_t alen)
 {
-	if (in)
-		udp_rep[v6][gport].gw_real = (uint8_t)real;
-	else
-		udp_out[v6][port].gw_real = (uint8_t)real;
+	uint8_t *gw_real, *mapped;
+	struct in6_addr *o, *s;
+
+	if (in) {
+		struct udp_rep *r = &udp_rep[v6][gport];
+
+		gw_real = &r->gw_real;
+		mapped = &r->mapped;
+		o = &r->orig;
+		s = &r->seen;
+	} else {
+		struct udp_flow *f = &udp_out[v6][port];
+
+		gw_real = &f->gw_real;
+		mapped = &f->mapped;
+		o = &f->orig;
+		s = &f->seen;
+	}
+
+	*gw_real = (uint8_t)real;
+	*mapped = !!orig;
+	if (orig) {
+		memcpy(o, orig, alen);
+		memcpy(s, seen, alen);
+	}
 }
 
 /**
@@ -987,6 +1060,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 					(const void *)sn;
 				struct in_addr src = sn4->sin_addr;
 				struct in_addr dst = udp_guest_addr4(c);
+				struct in_addr orig = src;
 
 				if (sn4->sin_family != AF_INET)
 					continue;
@@ -1010,7 +1084,8 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 				if (local || IN4_ARE_ADDR_EQUAL(&src,
 								&c->ip4.gw))
 					udp_gw_seen(in, v6, port, gport,
-						    !local);
+						    !local, local ? &orig : NULL,
+						    &src, sizeof(src));
 
 				if (IP4_HDR_LEN + l4len > mtu) {
 					if (nf) {
@@ -1030,6 +1105,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 				nf++;
 			} else {
 				struct in6_addr src = sn->sin6_addr;
+				struct in6_addr orig = src;
 				const struct in6_addr *dst;
 
 				if (sn->sin6_family != AF_INET6)
@@ -1056,7 +1132,8 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 				if (local || IN6_ARE_ADDR_EQUAL(&src,
 								&c->ip6.gw))
 					udp_gw_seen(in, v6, port, gport,
-						    !local);
+						    !local, local ? &orig : NULL,
+						    &src, sizeof(src));
 
 				if (IP6_HDR_LEN + l4len > mtu) {
 					if (nf) {
@@ -1132,14 +1209,15 @@ void udp_init(struct ctx *c)
 
 			if (!(v ? c->ifi6 : c->ifi4))
 				continue;
-			if (fa) {
+			if (fa && fa->af) {
 				if (fa->af != af)
 					continue;
 				ba = v ? (const void *)&fa->a6 :
 					 (const void *)&fa->a4;
 			}
 
-			fd = udp_sock_new(c, v, ba, (uint16_t)port, 0,
+			fd = udp_sock_new(c, v, ba, fa ? fa->ifname : NULL,
+					  (uint16_t)port, 0,
 					  port | (v ? UDP_REF_V6 : 0) |
 					  UDP_REF_IN);
 			if (fd < 0) {
@@ -1258,6 +1336,10 @@ static unsigned long udp_splice_active[2][2][NUM_PORTS / (sizeof(long) * 8)];
 
 /* -U sockets bound in the namespace, [IP version][port], fd plus one */
 static int udp_splice_ns[2][NUM_PORTS];
+
+/* /proc/net/udp and udp6 of each side, for "auto", -1 if not open */
+static int udp_proc_ns[2] = { -1, -1 };
+static int udp_proc_init[2] = { -1, -1 };
 
 /* Send side: the iovecs point into udp_buf, where recvmmsg() left data */
 static struct iovec udp_iov_splice[UDP_MAX_FRAMES];
@@ -1754,8 +1836,6 @@ static int udp_splice_scan(int proc[2], struct fwd_ports *fwd,
 		rc = fwd_scan(proc[v], 1, fwd->map, other->map);
 		if (rc > 0)
 			added += rc;
-		close(proc[v]);
-		proc[v] = -1;
 	}
 
 	return added;
@@ -1797,8 +1877,10 @@ static int udp_splice_bind_ns(void *arg)
 
 			if (!(v ? c->ifi6 : c->ifi4))
 				continue;
-			if (fa && fa->af != (v ? AF_INET6 : AF_INET))
+			if (fa && fa->af && fa->af != (v ? AF_INET6 : AF_INET))
 				continue;
+			if (udp_splice_ns[v][port])
+				continue;	/* auto: bound in an earlier round */
 
 			fd = udp_splice_sock(v, (uint16_t)port, 0);
 			if (fd >= 0)
@@ -1835,22 +1917,28 @@ static void udp_splice_init(struct ctx *c)
 	if (c->pasta_netns_fd < 0)
 		return;
 
+	/* The /proc files stay open: udp_splice_auto() reads them again
+	 * every second, and a file opened in the namespace keeps showing
+	 * that namespace's sockets
+	 */
 	if (c->udp_fwd_in.mode == FWD_AUTO) {
 		if (ns_call(udp_splice_proc_ns, &a) < 0 ||
 		    (a.proc[V4] < 0 && a.proc[V6] < 0))
 			warn("UDP: can't read the namespace's bound ports for "
 			     "-u auto");
-		added = udp_splice_scan(a.proc, &c->udp_fwd_in,
+		udp_proc_ns[V4] = a.proc[V4];
+		udp_proc_ns[V6] = a.proc[V6];
+		added = udp_splice_scan(udp_proc_ns, &c->udp_fwd_in,
 					&c->udp_fwd_out);
 		debug("UDP: -u auto: %i ports bound in the namespace", added);
 	}
 
 	if (c->udp_fwd_out.mode == FWD_AUTO) {
-		int proc[2];
-
-		proc[V4] = open("/proc/net/udp", O_RDONLY | O_CLOEXEC);
-		proc[V6] = open("/proc/net/udp6", O_RDONLY | O_CLOEXEC);
-		added = udp_splice_scan(proc, &c->udp_fwd_out, &c->udp_fwd_in);
+		udp_proc_init[V4] = open("/proc/net/udp", O_RDONLY | O_CLOEXEC);
+		udp_proc_init[V6] = open("/proc/net/udp6",
+					 O_RDONLY | O_CLOEXEC);
+		added = udp_splice_scan(udp_proc_init, &c->udp_fwd_out,
+					&c->udp_fwd_in);
 		debug("UDP: -U auto: %i ports bound in init", added);
 	}
 
@@ -1869,11 +1957,122 @@ static void udp_splice_init(struct ctx *c)
 }
 
 /**
- * udp_splice_timer() - Close flow sockets idle for UDP_CONN_TIMEOUT
+ * udp_splice_timer() - Follow "auto" ports, close idle local bypass flows
  * @c:		Execution context
  * @now:	Current timestamp
  */
 static void udp_splice_timer(struct ctx *c, const struct timespec *now)
+{
+	udp_splice_auto(c);
+	udp_splice_timer_flows(c, now);
+}
+
+/**
+ * udp_splice_auto() - "auto": follow ports bound and closed on the other side
+ * @c:		Execution context
+ *
+ * -u auto: a port bound in the namespace gets an inbound socket in init
+ * (the tap path's, which also takes the local bypass); -U auto: a port bound
+ * in init gets a socket on the namespace's loopback. Each scan leaves out
+ * the ports we bound ourselves on that side. A port we can't bind (taken by
+ * somebody else) stays marked, without a socket, until it goes away: no
+ * retry and no warning every second.
+ */
+static void udp_splice_auto(struct ctx *c)
+{
+	static uint8_t want[NUM_PORTS / 8];
+	struct udp_splice_ns_arg a = { .c = c };
+	unsigned int port, added = 0;
+	int v;
+
+	if (c->udp_fwd_in.mode == FWD_AUTO) {
+		memset(want, 0, sizeof(want));
+		for (v = 0; v < 2; v++) {
+			if (fwd_scan(udp_proc_ns[v], 1, want,
+				     c->udp_fwd_out.map) < 0)
+				goto out;
+		}
+
+		for (port = 1; port < NUM_PORTS; port++) {
+			int set = !!bitmap_isset(want, port);
+
+			if (set == fwd_port_is_set(&c->udp_fwd_in, port))
+				continue;
+
+			for (v = 0; v < 2; v++) {
+				int fd;
+
+				if (!set) {
+					if (udp_in[v][port] < 0)
+						continue;
+					epoll_del(c->epollfd, udp_in[v][port]);
+					close(udp_in[v][port]);
+					udp_in[v][port] = -1;
+					continue;
+				}
+				if (!(v ? c->ifi6 : c->ifi4))
+					continue;
+				fd = udp_sock_new(c, v, NULL, NULL,
+						  (uint16_t)port, 0,
+						  port | (v ? UDP_REF_V6 : 0) |
+						  UDP_REF_IN);
+				if (fd >= 0)
+					udp_in[v][port] = fd;
+			}
+			if (set)
+				fwd_port_set(&c->udp_fwd_in, port);
+			else
+				fwd_port_clear(&c->udp_fwd_in, port);
+			debug("UDP: -u auto: port %u %s", port,
+			      set ? "forwarded" : "released");
+		}
+	}
+out:
+	if (c->udp_fwd_out.mode != FWD_AUTO)
+		return;
+
+	memset(want, 0, sizeof(want));
+	for (v = 0; v < 2; v++) {
+		if (fwd_scan(udp_proc_init[v], 1, want, c->udp_fwd_in.map) < 0)
+			return;
+	}
+
+	for (port = 1; port < NUM_PORTS; port++) {
+		int set = !!bitmap_isset(want, port);
+
+		if (set == fwd_port_is_set(&c->udp_fwd_out, port))
+			continue;
+
+		if (set) {
+			fwd_port_set(&c->udp_fwd_out, port);
+			added++;
+		} else {
+			fwd_port_clear(&c->udp_fwd_out, port);
+			for (v = 0; v < 2; v++) {
+				int fd = udp_splice_ns[v][port] - 1;
+
+				if (fd < 0)
+					continue;
+				epoll_del(c->epollfd, fd);
+				close(fd);
+				udp_splice_ns[v][port] = 0;
+			}
+		}
+		debug("UDP: -U auto: port %u %s", port,
+		      set ? "forwarded" : "released");
+	}
+
+	/* One trip to the namespace binds every new port */
+	if (added && (ns_call(udp_splice_bind_ns, &a) < 0 || a.failed < 0))
+		warn_ratelimit("UDP: can't bind -U ports in the namespace");
+}
+
+/**
+ * udp_splice_timer_flows() - Close flow sockets idle for UDP_CONN_TIMEOUT
+ * @c:		Execution context
+ * @now:	Current timestamp
+ */
+static void udp_splice_timer_flows(struct ctx *c, const struct timespec *now)
 {
 	uint32_t t = (uint32_t)now->tv_sec;
 	int dir, v;
