@@ -121,6 +121,18 @@ static void test_examples(void)
 		      t.addr[0].a4.s_addr == htonl(0xc0000201),
 		      "192.0.2.1/22");
 
+		/* -t 192.0.2.1%eth0/22, -t %eth0/22, -t ::1%lo/22 */
+		CHECK(!parse(pasta, "192.0.2.1%eth0/22", NULL), "%s", errbuf);
+		CHECK(count() == 1 && t.addr_idx[22] == 1 &&
+		      t.addr[0].af == AF_INET &&
+		      !strcmp(t.addr[0].ifname, "eth0"), "192.0.2.1%%eth0/22");
+		CHECK(!parse(pasta, "%eth0/22", NULL), "%s", errbuf);
+		CHECK(count() == 1 && t.addr_idx[22] == 1 && !t.addr[0].af &&
+		      !strcmp(t.addr[0].ifname, "eth0"), "%%eth0/22");
+		CHECK(!parse(pasta, "::1%lo/22", NULL), "%s", errbuf);
+		CHECK(count() == 1 && t.addr[0].af == AF_INET6 &&
+		      !strcmp(t.addr[0].ifname, "lo"), "::1%%lo/22");
+
 		/* -t 2000-5000,~3000-3010 */
 		CHECK(!parse(pasta, "2000-5000,~3000-3010", NULL), "%s",
 		      errbuf);
@@ -176,6 +188,9 @@ static void test_keywords(void)
 	CHECK(parse(1, "22", "auto", NULL) == -1, "22, auto");
 	CHECK(parse(1, "none", "auto", NULL) == -1, "none, auto");
 	bad(0, "None");
+	bad(0, "192.0.2.1%/22");
+	bad(0, "%/22");
+	bad(0, "192.0.2.1%averyveryverylongname/22");
 	bad(0, "none,22");
 	bad(0, "al");
 }
