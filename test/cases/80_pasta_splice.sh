@@ -105,7 +105,11 @@ fi
 bg hecho4 in_host timeout 600 "$SPLICE_PY" "$TMP/splice_tool.py" udp-echo 127.0.0.1 $P_U
 bg hecho6 in_host timeout 600 "$SPLICE_PY" "$TMP/splice_tool.py" udp-echo ::1 $P_U
 
-if ! pasta_start --config-net -t 8200-8205 -u $P_u -T 8100-8104 -U $P_U; then
+# Loopback to loopback on both sides: the servers in the namespace listen on
+# its loopback only, which the host's loopback reaches with
+# --host-lo-to-ns-lo (81_pasta_auto_fwd checks the default)
+if ! pasta_start --config-net --host-lo-to-ns-lo -t 8200-8205 -u $P_u \
+		 -T 8100-8104 -U $P_U; then
 	fail pasta_splice_start "pasta did not start"
 	exit 0
 fi

@@ -20,8 +20,11 @@
 #  server (8531) were started before pasta
 #
 # Checks:
-# - a server started in the namespace after pasta (0.0.0.0, 127.0.0.1, [::])
-#   answers on the host's loopback within 2 s of listening; when it exits,
+# - a server started in the namespace after pasta (0.0.0.0, [::]) answers on
+#   the host's loopback within 2 s of listening; one bound to the
+#   namespace's 127.0.0.1 only stays private (man page, --host-lo-to-ns-lo:
+#   the host's loopback reaches the namespace's public address); when it
+#   exits,
 #   pasta's socket on the host goes away (ss -ltn) within 2 s, and the
 #   connection is refused
 # - the same for a server started in the host namespace (-T auto): reached
@@ -33,6 +36,8 @@
 # - UDP (and TCP) ports bound in a namespace before pasta attaches to it
 #   are forwarded from the host's loopback (-u auto reads the bound ports
 #   when pasta starts)
+# - UDP ports bound after pasta started, on either side, are forwarded
+#   within 2 s (-u auto, -U auto), and released when the server goes
 #
 # Target runtime: under a minute.
 
@@ -49,7 +54,7 @@ for t in socat ss; do
 done
 
 P_ANY=8500 P_LO=8501 P_V6=8502 P_HOST=8510 P_KEEP=8520
-P_ATT_UDP=8530 P_ATT_TCP=8531
+P_ATT_UDP=8530 P_ATT_TCP=8531 P_UDP_NS=8540 P_UDP_HOST=8541
 LIMIT_MS=2000
 start=$(date +%s)
 
@@ -126,7 +131,12 @@ wait_for 5 tcp_listening in_ns $P_ANY || true
 appears pasta_auto_t_any_reachable in_host 127.0.0.1 $P_ANY ns-$P_ANY
 line_server nslo in_ns "TCP4-LISTEN:$P_LO,bind=127.0.0.1" ns-$P_LO
 wait_for 5 tcp_listening in_ns $P_LO || true
-appears pasta_auto_t_lo_reachable in_host 127.0.0.1 $P_LO ns-$P_LO
+sleep 2		# two scans: the port is forwarded by now
+if answers in_host 127.0.0.1 $P_LO ns-$P_LO; then
+	fail pasta_auto_t_lo_private "a server on the namespace's 127.0.0.1 answered on the host's loopback"
+else
+	pass pasta_auto_t_lo_private
+fi
 line_server nsv6 in_ns "TCP6-LISTEN:$P_V6,ipv6only=0" ns-$P_V6
 wait_for 5 tcp_listening in_ns $P_V6 || true
 appears pasta_auto_t_v6_reachable6 in_host ::1 $P_V6 ns-$P_V6
@@ -145,6 +155,29 @@ wait_for 5 tcp_listening in_host $P_HOST || true
 appears pasta_auto_T_reachable in_ns 127.0.0.1 $P_HOST host-$P_HOST
 stop hlo
 released pasta_auto_T_released in_ns 127.0.0.1 $P_HOST
+
+# --- -u auto, -U auto: UDP echo servers started after pasta, both sides
+udp_free() { ! "$1" ss -Hlun "sport = :$2" | grep -q .; }
+udp_auto() {
+	local name=$1 srv=$2 cli=$3 port=$4
+	bg "udp$port" "$srv" timeout 60 "$SPLICE_PY" "$TMP/splice_tool.py" \
+		udp-echo 0.0.0.0 "$port"
+	wait_for 5 udp_bound "$srv" "$port" || true
+	if wait_ms $LIMIT_MS udp_bound "$cli" "$port" >/dev/null; then
+		tcp_expect "$name" '^echoed=100/100 corrupt=0 unknown=0 ' \
+			splice_tool "$cli" udp-bulk 127.0.0.1 "$port" 100 512
+	else
+		fail "$name" "UDP port $port not bound on the other side within $LIMIT_MS ms"
+	fi
+	stop "udp$port"
+	if wait_ms $((LIMIT_MS + 1000)) udp_free "$cli" "$port" >/dev/null; then
+		pass "${name}_released"
+	else
+		fail "${name}_released" "UDP port $port still bound: $($cli ss -Hlun "sport = :$port" | tr '\n' ' ')"
+	fi
+}
+udp_auto pasta_auto_u_after_start in_ns in_host $P_UDP_NS
+udp_auto pasta_auto_U_after_start host_user in_ns $P_UDP_HOST
 
 # --- Not taken over: a server in the namespace on the port the host's
 # server had before pasta started. pasta may have bound the namespace's
