@@ -423,8 +423,10 @@ enum nat_result nat_outbound(const struct ctx *c, int af, void *addr,
  * guest's) own address as source would be dropped or unanswerable in the
  * guest. The host's own address becomes the --map-guest-addr address, if
  * set; other local sources become the --map-host-loopback address (the
- * gateway by default). With neither, the gateway stands in: it is the one
- * address we know the guest routes replies to.
+ * gateway by default). With neither, our link-local address stands in for
+ * IPv6 (the guest reaches it on the link, whatever its routes), and the
+ * gateway for IPv4: it is the one address we know the guest routes
+ * replies to.
  *
  * Return: 1 if @addr was mapped, 0 otherwise
  */
@@ -462,6 +464,8 @@ int nat_inbound(const struct ctx *c, int af, void *addr)
 			*a = c->ip6.map_guest_addr;
 		else if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.map_host_lo))
 			*a = c->ip6.map_host_lo;
+		else if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_ll))
+			*a = c->ip6.addr_ll;	/* ours, on-link: no route */
 		else
 			*a = c->ip6.gw;
 		return 1;
