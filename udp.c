@@ -1554,6 +1554,36 @@ static socklen_t udp_splice_dst(union udp_sa *a, int v6, uint32_t addr4,
 }
 
 /**
+ * udp_splice_public() - Send to the namespace's public address, not loopback
+ * @c:		Execution context
+ * @v6:		IPv6 if set
+ * @a:		Destination filled by udp_splice_dst(), updated
+ *
+ * Man page, --host-lo-to-ns-lo: from the host's loopback, forwarded traffic
+ * reaches the namespace's public address by default, the one we last saw it
+ * use, or the assigned one. The flow socket stays bound to loopback: local
+ * delivery, and the server's replies come back to it.
+ */
+static void udp_splice_public(const struct ctx *c, int v6, union udp_sa *a)
+{
+	if (v6) {
+		const struct in6_addr *p = &c->ip6.addr_seen;
+
+		if (IN6_IS_ADDR_UNSPECIFIED(p))
+			p = &c->ip6.addr;
+		if (!IN6_IS_ADDR_UNSPECIFIED(p))
+			a->sa6.sin6_addr = *p;
+	} else {
+		struct in_addr p = c->ip4.addr_seen;
+
+		if (!p.s_addr)
+			p = c->ip4.addr;
+		if (p.s_addr)
+			a->sa4.sin_addr = p;
+	}
+}
+
+/**
  * udp_splice_flow_sock() - Flow socket for a client, created if needed
  * @c:		Execution context
  * @dir:	UDP_SPLICE_IN or UDP_SPLICE_OUT
@@ -1629,6 +1659,8 @@ static void udp_splice_send(struct ctx *c, int dir, int v6, uint16_t lport,
 	int i, j;
 
 	sl = udp_splice_dst(&udp_splice_to, v6, htonl(INADDR_LOOPBACK), tport);
+	if (dir == UDP_SPLICE_IN && !c->host_lo_to_ns_lo)
+		udp_splice_public(c, v6, &udp_splice_to);
 
 	for (i = 0; i < n && i < UDP_MAX_FRAMES; i++) {
 		const struct sockaddr_in *s4;
