@@ -52,6 +52,13 @@ COMMON=(
 	"-t 10041,10042" "-t 10050-10052:10060-10062" "-t $HOST4/10070"
 	"-t none"
 	"-u 10053" "--udp-ports 10054:53" "-u 10080-10082" "-u none"
+	"-a 198.51.100.20/16" "-a 192.0.2.5" "-a 2001:db8:5::5"
+	"-a 192.0.2.5/24 -a 2001:db8:5::5/64"
+	"--map-host-loopback 198.51.100.100" "--map-host-loopback none"
+	"--map-guest-addr 169.254.1.2" "--map-guest-addr 2001:db8::99"
+	"--dns-forward 169.254.1.1 --dns-host $REMOTE_LO4"
+	"-t 127.0.0.1%lo/10100" "-t %eth0/10101" "-u ::1%lo/10102"
+	"-t $HOST4%eth0/10103"
 )
 PASST_ONLY=( "--no-dhcp-dns" "--no-dhcp-search" )
 PASTA_ONLY=(
@@ -60,6 +67,7 @@ PASTA_ONLY=(
 	"-t auto" "-u auto" "--tcp-ports auto --udp-ports auto"
 	"-T 10090" "--tcp-ns 10091:22" "-T auto" "-T none"
 	"-U 10092" "--udp-ns 10093" "-U auto" "-U none"
+	"--host-lo-to-ns-lo" "--no-splice" "--no-copy-routes" "--no-copy-addrs"
 )
 
 # passt_starts OPTIONS...: passt with OPTIONS creates its socket in 5 s. The
@@ -175,14 +183,59 @@ for b in "${BAD[@]}" "T tcp-ns 70000" "T tcp-ns abc" \
 	check "pasta_bad $(optname "$s" "$l") $v" refused pasta "$s" "$l" "$v"
 done
 
+# --- --splice-only: no tap device in the namespace, only loopback ---------------
+check "pasta_opt --splice-only" host_user_pidns timeout 20 "$PASTA" \
+	--splice-only -- sh -c '! ip link show eth0 2>/dev/null'
+
+# --- failures: before forking, status 1, one line on stderr -----------------
+# one_line_fail NAME CMD...: CMD exits 1 (not by timeout), prints nothing on
+# standard output and exactly one line on standard error
+one_line_fail() {
+	local name=$1 rc=0; shift
+	"$@" >"$TMP/f.out" 2>"$TMP/f.err" || rc=$?
+	echo "$name: exit $rc, stderr: $(head -3 "$TMP/f.err" | tr '\n' '|')"
+	[ "$rc" = 1 ] && [ ! -s "$TMP/f.out" ] && [ "$(wc -l < "$TMP/f.err")" = 1 ]
+}
+FAILS=(
+	"unknown_option|--no-such-option"
+	"missing_argument|--netns"
+	"netns_missing|--netns $O/nonexistent"
+	"netns_not_ns|--netns /etc/hostname"
+	"netns_and_command|--netns $O/nonexistent -- true"
+	"userns_missing|--userns $O/nonexistent --netns $O/nonexistent"
+	"pid_file_unwritable|-P /proc/nonexistent/pid --netns /proc/self/ns/net"
+	"no_splice_host_lo|--no-splice --host-lo-to-ns-lo"
+	"splice_only_config_net|--splice-only --config-net"
+	"cidr_and_netmask|-a 198.51.100.20/24 -n 16"
+	"bad_ifname_spec|-t 127.0.0.1%/10100"
+	"bad_map_guest|--map-guest-addr bogus"
+)
+for f in "${FAILS[@]}"; do
+	n=${f%%|*}; a=${f#*|}
+	# shellcheck disable=SC2086 # a list of options
+	check "pasta_fail_$n" one_line_fail "$n" host_user_pidns timeout 10 \
+		"$PASTA" -q $a
+done
+# Started as root of a user namespace it owns (unshare -rU, as rootless
+# podman runs it), pasta is not "root": no switch to nobody, and its
+# failures still come before it forks. Here: a missing namespace path.
+check pasta_fail_in_userns one_line_fail userns host_user timeout 10 \
+	unshare -rU "$PASTA" -q --netns "$O/nonexistent"
+check passt_fail_unknown_option one_line_fail passt host_user timeout 10 \
+	"$PASST" --no-such-option
+check passt_fail_in_userns_socket one_line_fail passt_userns host_user \
+	timeout 10 unshare -rU "$PASST" -q -s /proc/nonexistent/passt.sock
+
 # --- --help, --version ------------------------------------------------------------
 HELP_COMMON="debug trace quiet foreground stderr log-file log-size runas help
 	version pcap pid mtu address netmask mac-addr gateway interface dns
 	dns-forward search no-tcp no-udp no-icmp no-dhcp no-ndp no-dhcpv6 no-ra
-	no-map-gw ipv4-only ipv6-only tcp-ports udp-ports"
+	no-map-gw ipv4-only ipv6-only tcp-ports udp-ports map-host-loopback
+	map-guest-addr dns-host"
 HELP_PASST="socket one-off no-dhcp-dns no-dhcp-search"
 HELP_PASTA="ns-ifname tcp-ns udp-ns userns netns-only no-netns-quit nsrun-dir
-	config-net ns-mac-addr dhcp-dns dhcp-search"
+	config-net ns-mac-addr dhcp-dns dhcp-search netns host-lo-to-ns-lo
+	no-splice splice-only no-copy-routes no-copy-addrs"
 
 # help_lists BIN OPTIONS: BIN --help exits 0 and mentions --OPTION for each
 help_lists() {
