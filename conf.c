@@ -103,6 +103,12 @@ enum {
 	OPT_SPLICE_ONLY,
 	OPT_NO_COPY_ROUTES,
 	OPT_NO_COPY_ADDRS,
+	OPT_STATS,
+	OPT_OUTBOUND_IF4,
+	OPT_OUTBOUND_IF6,
+	OPT_FREEBIND,
+	OPT_FQDN,
+	OPT_PRINT_CAPS,
 };
 
 static const struct option conf_options[] = {
@@ -163,6 +169,15 @@ static const struct option conf_options[] = {
 	{ "splice-only",	no_argument,		NULL, OPT_SPLICE_ONLY },
 	{ "no-copy-routes",	no_argument,		NULL, OPT_NO_COPY_ROUTES },
 	{ "no-copy-addrs",	no_argument,		NULL, OPT_NO_COPY_ADDRS },
+	{ "stats",		required_argument,	NULL, OPT_STATS },
+	{ "outbound",		required_argument,	NULL, 'o' },
+	{ "outbound-if4",	required_argument,	NULL, OPT_OUTBOUND_IF4 },
+	{ "outbound-if6",	required_argument,	NULL, OPT_OUTBOUND_IF6 },
+	{ "freebind",		no_argument,		NULL, OPT_FREEBIND },
+	{ "hostname",		required_argument,	NULL, 'H' },
+	{ "fqdn",		required_argument,	NULL, OPT_FQDN },
+	{ "fd",			required_argument,	NULL, 'F' },
+	{ "print-capabilities",	no_argument,		NULL, OPT_PRINT_CAPS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -170,8 +185,8 @@ static const struct option conf_options[] = {
  * and missing arguments itself: podman looks for its exact wording
  * ("unrecognized option '--map-guest-addr'") to retry without the option
  */
-static const char conf_optstring[] = "+dqfel:hp:P:m:a:n:M:g:i:D:S:461s:"
-				     "t:u:I:T:U:";
+static const char conf_optstring[] = "+dqfel:hp:P:m:a:n:M:g:i:o:D:S:H:461s:"
+				     "F:t:u:I:T:U:";
 
 /**
  * struct conf_opts - Command line values applied after host defaults
@@ -248,6 +263,7 @@ static void usage(const char *name, int status)
 "      --trace             Be extra verbose, show single packets,\n"
 "                          implies --debug\n"
 "  -q, --quiet             Don't print informational messages\n"
+"      --stats DELAY       Print statistics every DELAY seconds\n"
 "  -f, --foreground        Don't run in background\n"
 "  -e, --stderr            Log to standard error too\n"
 "  -l, --log-file PATH     Log (only) to given file\n"
@@ -272,7 +288,12 @@ static void usage(const char *name, int status)
 "  -g, --gateway ADDR      Assign IPv4 or IPv6 gateway ADDR, up to once\n"
 "                          each; default: gateway of the default route\n"
 "  -i, --interface NAME    Interface for addresses and routes\n"
-"                          default: interfaces with first default routes\n"
+"                          default: --outbound-if4, --outbound-if6, or\n"
+"                          interfaces with first default routes\n"
+"  -o, --outbound ADDR     Source address of outbound sockets, IPv4 or\n"
+"                          IPv6, up to once each; default: from routes\n"
+"      --outbound-if4 NAME Bind IPv4 outbound sockets to interface NAME\n"
+"      --outbound-if6 NAME Bind IPv6 outbound sockets to interface NAME\n"
 "  -D, --dns ADDR          Use IPv4 or IPv6 ADDR as DNS resolver, can be\n"
 "                          given multiple times; 'none': no resolvers\n"
 "                          default: nameservers from " RESOLV_CONF "\n"
@@ -281,6 +302,8 @@ static void usage(const char *name, int status)
 "                          IP version\n"
 "      --dns-host ADDR     Host resolver for --dns-forward\n"
 "                          default: first nameserver from " RESOLV_CONF "\n"
+"  -H, --hostname NAME     Hostname for the guest (DHCP option 12)\n"
+"      --fqdn NAME         FQDN for the guest (DHCP 81, DHCPv6 39)\n"
 "  -S, --search LIST       Space-separated list of search domains\n"
 "                          'none': no search list\n"
 "                          default: search list from " RESOLV_CONF "\n"
@@ -299,6 +322,8 @@ static void usage(const char *name, int status)
 "      --no-ndp            Disable NDP responses\n"
 "      --no-dhcpv6         Disable DHCPv6 server\n"
 "      --no-ra             Disable router advertisements\n"
+"      --freebind          Bind forwarded ports to any address, even\n"
+"                          one the host doesn't have (yet)\n"
 "      --no-map-gw         Don't map gateway address to the host\n"
 "                          (same as --map-host-loopback none)\n"
 "      --map-host-loopback ADDR|none\n"
@@ -325,6 +350,10 @@ static void usage(const char *name, int status)
 "\n"
 "passt only:\n"
 "  -1, --one-off           Quit after handling one single client\n"
+"  -F, --fd FD             Use FD, a connected stream socket, for the\n"
+"                          guest; implies --one-off\n"
+"      --print-capabilities\n"
+"                          Print back-end capabilities (JSON), exit\n"
 "  -s, --socket PATH       UNIX domain socket path\n"
 "                          default: probe free path starting from\n"
 "                          /tmp/passt_1.socket\n"
@@ -669,6 +698,33 @@ static void conf_addr(struct ctx *c, struct conf_opts *o, const char *arg)
 
 	die("Invalid address for -a/--address: %.64s (not an IPv4 or IPv6 "
 	    "address)", arg);
+}
+
+/**
+ * conf_outbound() - Handle -o/--outbound: source address of outbound sockets
+ * @c:		Execution context
+ * @arg:	IPv4 or IPv6 address
+ */
+static void conf_outbound(struct ctx *c, const char *arg)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET, arg, &a4) == 1 &&
+	    !IN4_IS_ADDR_UNSPECIFIED(&a4) && !IN4_IS_ADDR_BROADCAST(&a4) &&
+	    !IN4_IS_ADDR_MULTICAST(&a4)) {
+		c->ip4.addr_out = a4;
+		return;
+	}
+
+	if (inet_pton(AF_INET6, arg, &a6) == 1 &&
+	    !IN6_IS_ADDR_UNSPECIFIED(&a6) && !IN6_IS_ADDR_MULTICAST(&a6)) {
+		c->ip6.addr_out = a6;
+		return;
+	}
+
+	die("Invalid address for -o/--outbound: %.64s (must be a unicast "
+	    "IPv4 or IPv6 address)", arg);
 }
 
 /**
@@ -1823,6 +1879,59 @@ void conf(struct ctx *c, int argc, char **argv)
 			conf_mode_only(c, MODE_PASTA, "--ns-mac-addr");
 			conf_mac(optarg, c->ns_mac, "--ns-mac-addr");
 			break;
+		case OPT_STATS:
+			if (str_to_uint(optarg, 3600 * 24, &v) || !v)
+				die("Invalid delay for --stats: %.32s (must be "
+				    "1..86400 seconds)", optarg);
+			c->stats_delay = (int)v;
+			break;
+		case 'o':
+			conf_outbound(c, optarg);
+			break;
+		case OPT_OUTBOUND_IF4:
+		case OPT_OUTBOUND_IF6:
+			n = opt == OPT_OUTBOUND_IF4;
+			if (!*optarg || strlen(optarg) >= IFNAMSIZ ||
+			    !if_nametoindex(optarg))
+				die("Invalid interface for --outbound-if%i: "
+				    "%.32s (no such interface)", n ? 4 : 6,
+				    optarg);
+			snprintf(n ? c->ip4.ifname_bind : c->ip6.ifname_bind,
+				 IFNAMSIZ, "%s", optarg);
+			break;
+		case OPT_FREEBIND:
+			c->freebind = 1;
+			break;
+		case 'H':
+			if (!conf_dns_name_ok(optarg, strlen(optarg)) ||
+			    strlen(optarg) >= sizeof(c->hostname))
+				die("Invalid hostname for -H/--hostname: %.64s",
+				    optarg);
+			snprintf(c->hostname, sizeof(c->hostname), "%s",
+				 optarg);
+			break;
+		case OPT_FQDN:
+			if (!conf_dns_name_ok(optarg, strlen(optarg)))
+				die("Invalid name for --fqdn: %.64s", optarg);
+			snprintf(c->fqdn, sizeof(c->fqdn), "%s", optarg);
+			break;
+		case 'F':
+			conf_mode_only(c, MODE_PASST, "-F/--fd");
+			if (str_to_uint(optarg, INT_MAX, &v) || v <= 2 ||
+			    fcntl((int)v, F_GETFD) < 0)
+				die("Invalid descriptor for -F/--fd: %.32s (must "
+				    "be an open descriptor above 2)", optarg);
+			c->fd_tap_given = (int)v;
+			c->one_off = 1;	/* man page: implies --one-off */
+			break;
+		case OPT_PRINT_CAPS:
+			conf_mode_only(c, MODE_PASST, "--print-capabilities");
+			/* vhost-user back-end capabilities: plain net, no
+			 * optional features of that protocol in this build
+			 */
+			printf("{\n  \"type\": \"net\"\n}\n");
+			exit(EXIT_SUCCESS);
+			break;
 		case OPT_NETNS:
 			conf_mode_only(c, MODE_PASTA, "--netns");
 			if (!*optarg)
@@ -1912,10 +2021,13 @@ void conf(struct ctx *c, int argc, char **argv)
 	/* Host-derived defaults */
 	nl_sock_init(c, 0);
 
+	/* Man page, -i: by default, the --outbound-if4/6 interfaces */
 	if (!o.v6_only)
-		conf_ip4(c, &o, o.ifname);
+		conf_ip4(c, &o, o.ifname ? o.ifname :
+			 *c->ip4.ifname_bind ? c->ip4.ifname_bind : NULL);
 	if (!o.v4_only)
-		conf_ip6(c, &o, o.ifname);
+		conf_ip6(c, &o, o.ifname ? o.ifname :
+			 *c->ip6.ifname_bind ? c->ip6.ifname_bind : NULL);
 
 	if (!c->ifi4 && !c->ifi6) {
 		if (o.v4_only)

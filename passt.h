@@ -91,6 +91,8 @@ enum passt_modes {
  * @dns_host:	Host resolver that @dns_match maps to
  * @map_host_lo: --map-host-loopback address (default: @gw), or 0
  * @map_guest_addr: --map-guest-addr address, or 0
+ * @addr_out:	-o/--outbound: source address for outbound sockets, or 0
+ * @ifname_bind: --outbound-if4: interface outbound sockets bind to, or ""
  * @ifname_out:	Host interface the configuration was derived from
  */
 struct ip4_ctx {
@@ -103,6 +105,8 @@ struct ip4_ctx {
 	struct in_addr dns_host;
 	struct in_addr map_host_lo;
 	struct in_addr map_guest_addr;
+	struct in_addr addr_out;
+	char ifname_bind[IFNAMSIZ];
 	char ifname_out[IFNAMSIZ];
 };
 
@@ -119,6 +123,8 @@ struct ip4_ctx {
  * @dns_host:	Host resolver that @dns_match maps to
  * @map_host_lo: --map-host-loopback address (default: @gw), or ::
  * @map_guest_addr: --map-guest-addr address, or ::
+ * @addr_out:	-o/--outbound: source address for outbound sockets, or ::
+ * @ifname_bind: --outbound-if6: interface outbound sockets bind to, or ""
  * @ifname_out:	Host interface the configuration was derived from
  */
 struct ip6_ctx {
@@ -133,6 +139,8 @@ struct ip6_ctx {
 	struct in6_addr dns_host;
 	struct in6_addr map_host_lo;
 	struct in6_addr map_guest_addr;
+	struct in6_addr addr_out;
+	char ifname_bind[IFNAMSIZ];
 	char ifname_out[IFNAMSIZ];
 };
 
@@ -163,6 +171,11 @@ struct ctx {
 	uid_t uid;			/* --runas */
 	gid_t gid;
 	int one_off;			/* -1: quit when the guest goes */
+	int stats_delay;		/* --stats: seconds between reports */
+	int freebind;			/* --freebind: forwarded ports */
+	int fd_tap_given;		/* passt -F/--fd: connected socket */
+	char hostname[DNS_NAME_MAX];	/* -H: DHCP option 12 */
+	char fqdn[DNS_NAME_MAX];	/* --fqdn: DHCP 81, DHCPv6 39 */
 
 	/* File descriptors owned by the loop */
 	int epollfd;
