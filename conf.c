@@ -64,7 +64,9 @@
 #define LOG_SIZE_MAX		(1024UL * 1024 * 1024)	/* 1 GiB: sanity */
 #define FWD_ERR_LEN		128
 
-/* Default source MAC towards the guest, if the host has none to mirror */
+/* Default source MAC towards the guest: locally administered (IEEE 802
+ * U/L bit set), the same for every instance, as the man page gives it
+ */
 static const unsigned char conf_mac_default[6] = {
 	0x9a, 0x55, 0x9a, 0x55, 0x9a, 0x55
 };
@@ -284,7 +286,7 @@ static void usage(const char *name, int status)
 "  -n, --netmask MASK      Assign IPv4 MASK, dot-decimal or bits\n"
 "                          default: netmask of the matching host address\n"
 "  -M, --mac-addr ADDR     Use source MAC address ADDR\n"
-"                          default: MAC address of the outbound interface\n"
+"                          default: 9a:55:9a:55:9a:55 (locally administered)\n"
 "  -g, --gateway ADDR      Assign IPv4 or IPv6 gateway ADDR, up to once\n"
 "                          each; default: gateway of the default route\n"
 "  -i, --interface NAME    Interface for addresses and routes\n"
@@ -377,8 +379,10 @@ static void usage(const char *name, int status)
 "                          namespace's loopback, not its public address\n"
 "      --no-splice         No loopback bypass for inbound connections\n"
 "      --splice-only       No tap device: only forward loopback traffic\n"
-"      --no-copy-routes    (deprecated, accepted and ignored)\n"
-"      --no-copy-addrs     (deprecated, accepted and ignored)\n"
+"      --no-copy-routes    With --config-net, set up the default route\n"
+"                          only (deprecated)\n"
+"      --no-copy-addrs     With --config-net, set up one address only\n"
+"                          (deprecated)\n"
 "\n"
 "pasta targets: PID of a process whose namespaces to join, PATH of a\n"
 "network namespace file, NAME of one under --nsrun-dir, or a COMMAND to\n"
@@ -2040,10 +2044,8 @@ void conf(struct ctx *c, int argc, char **argv)
 		    "address and default route (see -i, -a, -g)");
 	}
 
-	if (!o.mac_set &&
-	    nl_link_get_mac(nl_sock, c->ifi4 ? c->ifi4 : c->ifi6, c->mac))
-		memset(c->mac, 0, sizeof(c->mac));
-	if (mac_is_zero(c->mac))
+	/* Man page, -M: a fixed, locally administered address by default */
+	if (!o.mac_set)
 		memcpy(c->mac, conf_mac_default, sizeof(c->mac));
 
 	if (c->ifi6) {
@@ -2064,6 +2066,12 @@ void conf(struct ctx *c, int argc, char **argv)
 		else
 			snprintf(c->pasta_ifname, sizeof(c->pasta_ifname), "%s", "tap0");
 	}
+
+	/* Man page, --no-copy-addrs, --no-copy-routes: implied by -a, -g */
+	c->ip4.copy_addrs = !c->no_copy_addrs && !o.a4_set;
+	c->ip6.copy_addrs = !c->no_copy_addrs && !o.a6_set;
+	c->ip4.copy_routes = !c->no_copy_routes && !o.gw4_set;
+	c->ip6.copy_routes = !c->no_copy_routes && !o.gw6_set;
 
 	/* Man page: the gateway stands for the host unless told otherwise */
 	if (!o.map_host_lo4 && c->ifi4)

@@ -962,30 +962,6 @@ static int nl_link_get(int s, struct nl_link_q *q)
 }
 
 /**
- * nl_link_get_mac() - Get the MAC address of a link
- * @s:		Netlink socket
- * @ifi:	Interface index
- * @mac:	MAC address (6 bytes), set on success
- *
- * Return: 0 on success, -ENOENT if it has no 6-byte address, -errno on
- *	   failure
- */
-int nl_link_get_mac(int s, unsigned int ifi, void *mac)
-{
-	struct nl_link_q q = { .ifi = ifi };
-	int ret;
-
-	ret = nl_link_get(s, &q);
-	if (ret)
-		return ret;
-	if (!q.has_mac)
-		return -ENOENT;
-
-	memcpy(mac, q.mac, sizeof(q.mac));
-	return 0;
-}
-
-/**
  * nl_link_get_mtu() - Get the MTU of a link
  * @s:		Netlink socket
  * @ifi:	Interface index
@@ -1093,4 +1069,288 @@ int nl_link_set_txqlen(int s, unsigned int ifi, uint32_t qlen)
 		return ret;
 
 	return nl_do(s, NULL, NULL);
+}
+
+/* pasta --config-net: what we copy from the host interface, bounded */
+#define NL_DUP_MAX		64	/* addresses, and routes, per family */
+
+/**
+ * struct nl_dup - Addresses or routes collected from a dump, to copy
+ * @af:		Address family asked for
+ * @ifi:	Host interface they must belong to
+ * @n:		Entries used
+ * @dropped:	Entries that didn't fit
+ * @e:		Entries
+ * @e.a:	Address, or route destination
+ * @e.plen:	Its prefix length
+ * @e.gw:	Route gateway, if @e.has_gw
+ * @e.has_gw:	Route via a gateway
+ * @e.prio:	Route metric (RTA_PRIORITY), 0 if none
+ */
+struct nl_dup {
+	sa_family_t af;
+	unsigned int ifi;
+	int n, dropped;
+	struct {
+		unsigned char a[sizeof(struct in6_addr)];
+		int plen;
+		unsigned char gw[sizeof(struct in6_addr)];
+		int has_gw;
+		uint32_t prio;
+	} e[NL_DUP_MAX];
+};
+
+static struct nl_dup nl_dup;
+
+/**
+ * nl_dup_addr_cb() - Collect a global address of the host interface
+ * @nh:		RTM_NEWADDR message
+ * @arg:	struct nl_dup
+ */
+static void nl_dup_addr_cb(const struct nlmsghdr *nh, void *arg)
+{
+	struct nl_dup *d = (struct nl_dup *)arg;
+	const char *p, *local = NULL, *address = NULL, *a;
+	struct ifaddrmsg ifa;
+	size_t left, alen = nl_af_len(d->af);
+	uint32_t flags;
+
+	if (nh->nlmsg_type != RTM_NEWADDR)
+		return;
+	p = nl_attrs(nh, sizeof(ifa), &left);
+	if (!p)
+		return;
+	memcpy(&ifa, NLMSG_DATA(nh), sizeof(ifa));
+	if (ifa.ifa_family != d->af || ifa.ifa_index != d->ifi ||
+	    ifa.ifa_scope != RT_SCOPE_UNIVERSE)
+		return;		/* link-local ones are the kernel's business */
+
+	flags = ifa.ifa_flags;
+	for (;;) {
+		unsigned int type;
+		const char *data;
+		size_t len;
+
+		if (!nl_attr_next(&p, &left, &type, &data, &len))
+			break;
+		if (type == IFA_FLAGS && nl_get_u32(data, len, &flags))
+			return;
+		if (type == IFA_LOCAL && len == alen)
+			local = data;
+		if (type == IFA_ADDRESS && len == alen)
+			address = data;
+	}
+
+	a = local ? local : address;
+	if (!a || (flags & (IFA_F_DADFAILED | IFA_F_TENTATIVE)))
+		return;
+
+	if (d->n >= NL_DUP_MAX) {
+		d->dropped++;
+		return;
+	}
+	memcpy(d->e[d->n].a, a, alen);
+	d->e[d->n].plen = ifa.ifa_prefixlen;
+	d->n++;
+}
+
+/**
+ * nl_addr_dup() - Copy the global addresses of a host interface (--config-net)
+ * @s_src:	Netlink socket, init namespace
+ * @ifi_src:	Host interface
+ * @s_dst:	Netlink socket, target namespace
+ * @ifi_dst:	Interface in the target namespace
+ * @af:		Address family
+ *
+ * Return: number of addresses copied, -errno if the dump failed
+ */
+int nl_addr_dup(int s_src, unsigned int ifi_src, int s_dst,
+		unsigned int ifi_dst, sa_family_t af)
+{
+	struct ifaddrmsg ifa = { .ifa_family = af };
+	int i, ret, done = 0;
+
+	memset(&nl_dup, 0, sizeof(nl_dup));
+	nl_dup.af = af;
+	nl_dup.ifi = ifi_src;
+
+	nl_req_init(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa));
+	if ((ret = nl_do(s_src, nl_dup_addr_cb, &nl_dup)))
+		return ret;
+	if (nl_dup.dropped)
+		warn("--config-net: %i more addresses on the host interface "
+		     "than the %i copied", nl_dup.dropped, NL_DUP_MAX);
+
+	for (i = 0; i < nl_dup.n; i++) {
+		ret = nl_addr_set(s_dst, ifi_dst, af, nl_dup.e[i].a,
+				  nl_dup.e[i].plen);
+		if (ret)
+			warn("--config-net: can't copy an address: %s",
+			     strerror(-ret));
+		else
+			done++;
+	}
+
+	return done;
+}
+
+/**
+ * nl_dup_route_cb() - Collect a unicast route of the host interface
+ * @nh:		RTM_NEWROUTE message
+ * @arg:	struct nl_dup
+ */
+static void nl_dup_route_cb(const struct nlmsghdr *nh, void *arg)
+{
+	struct nl_dup *d = (struct nl_dup *)arg;
+	const char *p, *dst = NULL, *gw = NULL;
+	size_t left, alen = nl_af_len(d->af);
+	uint32_t table, oif = 0, prio = 0;
+	struct rtmsg rtm;
+
+	if (nh->nlmsg_type != RTM_NEWROUTE)
+		return;
+	p = nl_attrs(nh, sizeof(rtm), &left);
+	if (!p)
+		return;
+	memcpy(&rtm, NLMSG_DATA(nh), sizeof(rtm));
+
+	/* Routes the kernel made for addresses come back with the addresses:
+	 * copy the others (static, boot, RA, DHCP...)
+	 */
+	if (rtm.rtm_family != d->af || rtm.rtm_type != RTN_UNICAST ||
+	    rtm.rtm_protocol == RTPROT_KERNEL)
+		return;
+
+	table = rtm.rtm_table;
+	for (;;) {
+		unsigned int type;
+		const char *data;
+		size_t len;
+
+		if (!nl_attr_next(&p, &left, &type, &data, &len))
+			break;
+		switch (type) {
+		case RTA_TABLE:
+			if (nl_get_u32(data, len, &table))
+				return;
+			break;
+		case RTA_OIF:
+			if (nl_get_u32(data, len, &oif))
+				return;
+			break;
+		case RTA_PRIORITY:
+			if (nl_get_u32(data, len, &prio))
+				return;
+			break;
+		case RTA_DST:
+			if (len != alen)
+				return;
+			dst = data;
+			break;
+		case RTA_GATEWAY:
+			if (len != alen)
+				return;
+			gw = data;
+			break;
+		case RTA_MULTIPATH:	/* nexthops on several links: skip */
+			return;
+		default:
+			break;
+		}
+	}
+
+	if (table != RT_TABLE_MAIN || oif != d->ifi)
+		return;
+	if (d->af == AF_INET6 && dst &&
+	    IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)(const void *)dst))
+		return;
+
+	if (d->n >= NL_DUP_MAX) {
+		d->dropped++;
+		return;
+	}
+	memset(&d->e[d->n], 0, sizeof(d->e[d->n]));
+	if (dst)
+		memcpy(d->e[d->n].a, dst, alen);
+	d->e[d->n].plen = rtm.rtm_dst_len;
+	if (gw) {
+		memcpy(d->e[d->n].gw, gw, alen);
+		d->e[d->n].has_gw = 1;
+	}
+	d->e[d->n].prio = prio;
+	d->n++;
+}
+
+/**
+ * nl_route_dup() - Copy the routes of a host interface (--config-net)
+ * @s_src:	Netlink socket, init namespace
+ * @ifi_src:	Host interface
+ * @s_dst:	Netlink socket, target namespace
+ * @ifi_dst:	Interface in the target namespace
+ * @af:		Address family
+ *
+ * Routes without a gateway go first: they make the gateways of the others
+ * reachable. Routes already there (the default route, set before) are fine.
+ *
+ * Return: number of routes copied, -errno if the dump failed
+ */
+int nl_route_dup(int s_src, unsigned int ifi_src, int s_dst,
+		 unsigned int ifi_dst, sa_family_t af)
+{
+	struct rtmsg q = { .rtm_family = af };
+	size_t alen = nl_af_len(af);
+	int i, pass, ret, done = 0;
+
+	memset(&nl_dup, 0, sizeof(nl_dup));
+	nl_dup.af = af;
+	nl_dup.ifi = ifi_src;
+
+	nl_req_init(RTM_GETROUTE, NLM_F_DUMP, &q, sizeof(q));
+	if ((ret = nl_do(s_src, nl_dup_route_cb, &nl_dup)))
+		return ret;
+	if (nl_dup.dropped)
+		warn("--config-net: %i more routes on the host interface "
+		     "than the %i copied", nl_dup.dropped, NL_DUP_MAX);
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < nl_dup.n; i++) {
+			struct rtmsg rtm = {
+				.rtm_family	= af,
+				.rtm_dst_len	= (unsigned char)nl_dup.e[i].plen,
+				.rtm_table	= RT_TABLE_MAIN,
+				.rtm_protocol	= RTPROT_BOOT,
+				.rtm_type	= RTN_UNICAST,
+			};
+			uint32_t oif = ifi_dst;
+
+			if (nl_dup.e[i].has_gw != pass)
+				continue;
+
+			rtm.rtm_scope = pass ? RT_SCOPE_UNIVERSE :
+					       RT_SCOPE_LINK;
+			nl_req_init(RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE |
+				    NLM_F_EXCL, &rtm, sizeof(rtm));
+			if ((ret = nl_req_attr(RTA_OIF, &oif, sizeof(oif))) ||
+			    (nl_dup.e[i].plen &&
+			     (ret = nl_req_attr(RTA_DST, nl_dup.e[i].a,
+						alen))) ||
+			    (pass && (ret = nl_req_attr(RTA_GATEWAY,
+							nl_dup.e[i].gw,
+							alen))) ||
+			    (nl_dup.e[i].prio &&
+			     (ret = nl_req_attr(RTA_PRIORITY,
+						&nl_dup.e[i].prio,
+						sizeof(uint32_t)))))
+				return ret;
+
+			ret = nl_do(s_dst, NULL, NULL);
+			if (ret && ret != -EEXIST)
+				warn("--config-net: can't copy a route: %s",
+				     strerror(-ret));
+			else if (!ret)
+				done++;
+		}
+	}
+
+	return done;
 }

@@ -24,7 +24,10 @@ int nl_addr_get(int s, unsigned int ifi, sa_family_t af,
 		void *addr, int *prefix_len, void *addr_ll);
 int nl_addr_set(int s, unsigned int ifi, sa_family_t af,
 		const void *addr, int prefix_len);
-int nl_link_get_mac(int s, unsigned int ifi, void *mac);
+int nl_addr_dup(int s_src, unsigned int ifi_src, int s_dst,
+		unsigned int ifi_dst, sa_family_t af);
+int nl_route_dup(int s_src, unsigned int ifi_src, int s_dst,
+		 unsigned int ifi_dst, sa_family_t af);
 int nl_link_set_mac(int s, unsigned int ifi, const void *mac);
 int nl_link_get_mtu(int s, unsigned int ifi);
 int nl_link_up(int s, unsigned int ifi, int mtu);

@@ -93,6 +93,8 @@ enum passt_modes {
  * @map_guest_addr: --map-guest-addr address, or 0
  * @addr_out:	-o/--outbound: source address for outbound sockets, or 0
  * @ifname_bind: --outbound-if4: interface outbound sockets bind to, or ""
+ * @copy_addrs:	--config-net copies all addresses (no -a, --no-copy-addrs)
+ * @copy_routes: --config-net copies all routes (no -g, --no-copy-routes)
  * @ifname_out:	Host interface the configuration was derived from
  */
 struct ip4_ctx {
@@ -107,6 +109,8 @@ struct ip4_ctx {
 	struct in_addr map_guest_addr;
 	struct in_addr addr_out;
 	char ifname_bind[IFNAMSIZ];
+	int copy_addrs;
+	int copy_routes;
 	char ifname_out[IFNAMSIZ];
 };
 
@@ -125,6 +129,8 @@ struct ip4_ctx {
  * @map_guest_addr: --map-guest-addr address, or ::
  * @addr_out:	-o/--outbound: source address for outbound sockets, or ::
  * @ifname_bind: --outbound-if6: interface outbound sockets bind to, or ""
+ * @copy_addrs:	As for IPv4
+ * @copy_routes: As for IPv4
  * @ifname_out:	Host interface the configuration was derived from
  */
 struct ip6_ctx {
@@ -141,6 +147,8 @@ struct ip6_ctx {
 	struct in6_addr map_guest_addr;
 	struct in6_addr addr_out;
 	char ifname_bind[IFNAMSIZ];
+	int copy_addrs;
+	int copy_routes;
 	char ifname_out[IFNAMSIZ];
 };
 

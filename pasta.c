@@ -617,6 +617,20 @@ void pasta_ns_conf(struct ctx *c)
 		}
 	}
 
+	/* Man page, --config-net: every global address and route of the host
+	 * interface, after the ones above (already there: fine)
+	 */
+	if (c->ifi4 && c->ip4.copy_addrs &&
+	    (rc = nl_addr_dup(nl_sock, c->ifi4, nl_sock_ns, c->pasta_ifi,
+			      AF_INET)) < 0)
+		warn("Cannot copy IPv4 addresses to namespace: %s",
+		     strerror(-rc));
+	if (c->ifi4 && c->ip4.copy_routes &&
+	    (rc = nl_route_dup(nl_sock, c->ifi4, nl_sock_ns, c->pasta_ifi,
+			       AF_INET)) < 0)
+		warn("Cannot copy IPv4 routes to namespace: %s",
+		     strerror(-rc));
+
 	if (c->ifi6) {
 		plen = c->ip6.prefix_len;
 		if (plen <= 0 || plen > 128)
@@ -644,6 +658,17 @@ void pasta_ns_conf(struct ctx *c)
 					      sizeof(buf)),
 				    strerror(-rc));
 		}
+
+		if (c->ip6.copy_addrs &&
+		    (rc = nl_addr_dup(nl_sock, c->ifi6, nl_sock_ns,
+				      c->pasta_ifi, AF_INET6)) < 0)
+			warn("Cannot copy IPv6 addresses to namespace: %s",
+			     strerror(-rc));
+		if (c->ip6.copy_routes &&
+		    (rc = nl_route_dup(nl_sock, c->ifi6, nl_sock_ns,
+				       c->pasta_ifi, AF_INET6)) < 0)
+			warn("Cannot copy IPv6 routes to namespace: %s",
+			     strerror(-rc));
 	}
 }
 

@@ -9,10 +9,11 @@
 #           eth0 (tap, named like the host's outbound interface)
 #             198.51.100.2/24, 2001:db8::2/64, MTU 65520, UP
 #             default via 198.51.100.1, default via 2001:db8::1
+#             and, with a second address and route on the host, copies of them
 #           lo UP
 #
 # Everything is read back with ip(8) from inside pasta's namespace: nothing
-# here sends traffic.
+# here sends traffic, except one ping to the gateway to learn our MAC.
 
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
@@ -50,3 +51,45 @@ check pasta_config_net_lo_up \
 in_ns ip addr show || true
 in_ns ip route show || true
 in_ns ip -6 route show || true
+pasta_stop
+
+# --- Every global address and route of the host interface is copied, and
+# the MAC we use towards the namespace is the fixed 9a:55:9a:55:9a:55
+in_host ip addr add 198.51.100.3/24 dev eth0
+in_host ip addr add 2001:db8::3/64 dev eth0 nodad
+in_host ip route add 192.0.2.0/24 via $GW4 dev eth0
+in_host ip -6 route add 2001:db8:77::/48 via $GW6 dev eth0
+if ! pasta_start --config-net; then
+	fail pasta_config_net_copy_start "pasta --config-net did not start"
+	exit 0
+fi
+wait_for 5 sh -c "nsenter -t $NS_PID -n ip -6 addr show dev $IF | grep -q '2001:db8::3/'" || true
+check pasta_config_net_copy_addr4 \
+	sh -c "nsenter -t $NS_PID -n ip -o -4 addr show dev $IF | grep -q ' inet 198.51.100.3/24 '"
+check pasta_config_net_copy_addr6 \
+	sh -c "nsenter -t $NS_PID -n ip -o -6 addr show dev $IF | grep -q ' inet6 2001:db8::3/64 '"
+check pasta_config_net_copy_route4 \
+	sh -c "nsenter -t $NS_PID -n ip -4 route show | grep -q '^192.0.2.0/24 via $GW4 dev $IF'"
+check pasta_config_net_copy_route6 \
+	sh -c "nsenter -t $NS_PID -n ip -6 route show | grep -q '^2001:db8:77::/48 via $GW6 dev $IF'"
+# The namespace learns our MAC from ARP/NDP: ping the gateway once
+in_ns ping -c1 -W2 "$GW4" >/dev/null 2>&1 || true
+check pasta_config_net_default_mac \
+	sh -c "nsenter -t $NS_PID -n ip neigh show $GW4 | grep -q 'lladdr 9a:55:9a:55:9a:55'"
+pasta_stop
+
+# -a and -g (and --no-copy-*) keep to what they say: one address, the
+# default route only
+if ! pasta_start --config-net -a 198.51.100.20 --no-copy-routes; then
+	fail pasta_config_net_nocopy_start "pasta --config-net -a did not start"
+	exit 0
+fi
+check pasta_config_net_a_no_copy \
+	sh -c "! nsenter -t $NS_PID -n ip -o -4 addr show dev $IF | grep -q ' inet 198.51.100.3/'"
+check pasta_config_net_no_copy_routes \
+	sh -c "! nsenter -t $NS_PID -n ip -4 route show | grep -q '^192.0.2.0/24'"
+pasta_stop
+in_host ip route del 192.0.2.0/24 via $GW4 dev eth0
+in_host ip -6 route del 2001:db8:77::/48 via $GW6 dev eth0
+in_host ip addr del 198.51.100.3/24 dev eth0
+in_host ip addr del 2001:db8::3/64 dev eth0
