@@ -1376,6 +1376,41 @@ static void conf_resolv(struct ctx *c, struct in_addr *r4, int *n4,
 }
 
 /**
+ * conf_in_list4() - Is @a among the first @n entries of @list?
+ * @list:	IPv4 addresses
+ * @n:		Entries to look at
+ * @a:		Address
+ *
+ * Return: 1 if found
+ */
+static int conf_in_list4(const struct in_addr *list, int n, struct in_addr a)
+{
+	while (n--) {
+		if (list[n].s_addr == a.s_addr)
+			return 1;
+	}
+	return 0;
+}
+
+/**
+ * conf_in_list6() - Is @a among the first @n entries of @list?
+ * @list:	IPv6 addresses
+ * @n:		Entries to look at
+ * @a:		Address
+ *
+ * Return: 1 if found
+ */
+static int conf_in_list6(const struct in6_addr *list, int n,
+			 const struct in6_addr *a)
+{
+	while (n--) {
+		if (IN6_ARE_ADDR_EQUAL(&list[n], a))
+			return 1;
+	}
+	return 0;
+}
+
+/**
  * conf_dns() - Fill resolvers and search list, and DNS forwarding
  * @c:		Execution context
  * @o:		Command line state
@@ -1398,11 +1433,13 @@ static void conf_dns(struct ctx *c, const struct conf_opts *o)
 	 */
 	conf_resolv(c, r4, &n4, r6, &n6, search);
 
-	if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match) &&
-	    IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_host) && n4)
+	/* --dns-host, by default the first host resolver: where queries to
+	 * the --dns-forward address, and to the --map-host-loopback address
+	 * standing in for a loopback resolver, go
+	 */
+	if (IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_host) && n4)
 		c->ip4.dns_host = r4[0];
-	if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match) &&
-	    IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_host) && n6)
+	if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_host) && n6)
 		c->ip6.dns_host = r6[0];
 
 	if (o->dns_given) {
@@ -1434,10 +1471,20 @@ static void conf_dns(struct ctx *c, const struct conf_opts *o)
 	if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match) && !o->dns_given)
 		c->ip4.dns[j++] = c->ip4.dns_match;
 	for (i = 0; i < n4 && j < MAXNS; i++) {
-		if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match) &&
-		    !o->dns_given && IN4_IS_ADDR_LOOPBACK(&r4[i]))
-			continue;
-		c->ip4.dns[j++] = r4[i];
+		struct in_addr a = r4[i];
+
+		/* A host stub resolver (127.0.0.53) means nothing to the
+		 * guest: it gets the address standing for the host instead,
+		 * and queries there go to the stub (see nat_outbound())
+		 */
+		if (!o->dns_given && IN4_IS_ADDR_LOOPBACK(&a)) {
+			if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match) ||
+			    IN4_IS_ADDR_UNSPECIFIED(&c->ip4.map_host_lo) ||
+			    conf_in_list4(c->ip4.dns, j, c->ip4.map_host_lo))
+				continue;
+			a = c->ip4.map_host_lo;
+		}
+		c->ip4.dns[j++] = a;
 	}
 	c->ip4.dns[j].s_addr = htonl(INADDR_ANY);
 
@@ -1455,10 +1502,16 @@ static void conf_dns(struct ctx *c, const struct conf_opts *o)
 	if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match) && !o->dns_given)
 		c->ip6.dns[j++] = c->ip6.dns_match;
 	for (i = 0; i < n6 && j < MAXNS; i++) {
-		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match) &&
-		    !o->dns_given && IN6_IS_ADDR_LOOPBACK(&r6[i]))
-			continue;
-		c->ip6.dns[j++] = r6[i];
+		struct in6_addr a = r6[i];
+
+		if (!o->dns_given && IN6_IS_ADDR_LOOPBACK(&a)) {
+			if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match) ||
+			    IN6_IS_ADDR_UNSPECIFIED(&c->ip6.map_host_lo) ||
+			    conf_in_list6(c->ip6.dns, j, &c->ip6.map_host_lo))
+				continue;
+			a = c->ip6.map_host_lo;
+		}
+		c->ip6.dns[j++] = a;
 	}
 	c->ip6.dns[j] = in6addr_any;
 }

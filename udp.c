@@ -36,8 +36,9 @@
  * flow exists"; like the reference implementation we map unconditionally,
  * except for a guest port whose inbound peer was the gateway itself (not a
  * mapped local address): replies to it must reach the real gateway.
- * --dns-forward: datagrams to dns_match port 53 go to dns_host port 53, and
- * answers from there come back from dns_match.
+ * --dns-forward: datagrams to dns_match port 53 or 853 go to dns_host, and
+ * answers from there come back from dns_match; the same for DNS to the
+ * --map-host-loopback address when it stands for a resolver (nat_outbound()).
  *
  * ICMP errors. Sockets have IP_RECVERR/IPV6_RECVERR set: destination
  * unreachable and time exceeded errors are read from the error queue and
@@ -158,8 +159,10 @@ static uint8_t udp_splice_mark[UDP_MAX_FRAMES];
  * @ts:		Last use, seconds (CLOCK_MONOTONIC)
  * @gw_real:	Peer at the gateway address was the gateway itself: don't
  *		map the gateway address to loopback for this port
- * @dns:	Guest sent to the --dns-forward address: answers from the
- *		resolver come back from there
+ * @dns:	Guest sent DNS to an address we translated to the resolver
+ *		(--dns-forward, or the host address standing for a stub
+ *		resolver): answers from the resolver come back from there
+ * @dns_dst:	That address, as the guest sent to it (IPv4: 4 bytes)
  * @mapped:	@orig and @seen are valid
  * @seen:	Address the guest saw a local peer as (nat_inbound())
  * @orig:	That peer's real address (IPv4: first 4 bytes): the guest's
@@ -171,6 +174,7 @@ struct udp_flow {
 	uint8_t gw_real;
 	uint8_t dns;
 	uint8_t mapped;
+	struct in6_addr dns_dst;
 	struct in6_addr seen;
 	struct in6_addr orig;
 };
@@ -531,8 +535,13 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 	}
 
 	/* Answers from the resolver: from dns_match only if asked there */
-	if (udp_out[v6][sport].fd == fd && (dns || nat_dns_port(dport)))
+	if (udp_out[v6][sport].fd == fd && (dns || nat_dns_port(dport))) {
 		udp_out[v6][sport].dns = (uint8_t)dns;
+		if (dns)
+			memcpy(&udp_out[v6][sport].dns_dst, daddr,
+			       v6 ? sizeof(struct in6_addr) :
+				    sizeof(struct in_addr));
+	}
 
 	for (i = 0; i < count; i++) {
 		const char *pl;
@@ -1066,10 +1075,9 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 					continue;
 				sport = ntohs(sn4->sin_port);
 				if (nat_dns_port(sport) && dns &&
-				    !IN4_IS_ADDR_UNSPECIFIED(&c->ip4.dns_match)
-				    && IN4_ARE_ADDR_EQUAL(&src,
-							  &c->ip4.dns_host))
-					src = c->ip4.dns_match;
+				    IN4_ARE_ADDR_EQUAL(&src, &c->ip4.dns_host))
+					memcpy(&src, &udp_out[v6][port].dns_dst,
+					       sizeof(src));
 				else
 					local = nat_inbound(c, AF_INET, &src);
 
@@ -1112,10 +1120,8 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 					continue;
 				sport = ntohs(sn->sin6_port);
 				if (nat_dns_port(sport) && dns &&
-				    !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_match)
-				    && IN6_ARE_ADDR_EQUAL(&src,
-							  &c->ip6.dns_host))
-					src = c->ip6.dns_match;
+				    IN6_ARE_ADDR_EQUAL(&src, &c->ip6.dns_host))
+					src = udp_out[v6][port].dns_dst;
 				else
 					local = nat_inbound(c, AF_INET6, &src);
 				dst = udp_guest_addr6(c, &src);

@@ -354,8 +354,10 @@ static bool nat_is_resolver(const struct ctx *c, int af, const void *addr)
  * Man page, options and NOTES, in this order:
  * - --dns-forward address, port 53 or 853: the --dns-host resolver;
  * - --map-host-loopback address (default: the gateway, unless --no-map-gw):
- *   the host's loopback, except DNS to it when it is also a host resolver,
- *   which goes to the resolver itself;
+ *   the host's loopback, except DNS to it when it is one of the resolvers
+ *   the guest was given (the gateway is a resolver, or stands in for a
+ *   loopback stub like 127.0.0.53): that goes to --dns-host, as if it were
+ *   the --dns-forward address;
  * - --map-guest-addr address: the address the guest was assigned, which is
  *   the host's own address by default.
  *
@@ -377,8 +379,12 @@ enum nat_result nat_outbound(const struct ctx *c, int af, void *addr,
 		}
 		if (c->ip4.map_host_lo.s_addr &&
 		    a->s_addr == c->ip4.map_host_lo.s_addr) {
-			if (dns && nat_is_resolver(c, AF_INET, a))
-				return NAT_NONE;
+			if (dns && nat_is_resolver(c, AF_INET, a)) {
+				if (!c->ip4.dns_host.s_addr)
+					return NAT_NONE;
+				*a = c->ip4.dns_host;
+				return NAT_DNS;
+			}
 			a->s_addr = htonl(INADDR_LOOPBACK);
 			return NAT_HOST_LO;
 		}
@@ -398,8 +404,12 @@ enum nat_result nat_outbound(const struct ctx *c, int af, void *addr,
 		}
 		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.map_host_lo) &&
 		    IN6_ARE_ADDR_EQUAL(a, &c->ip6.map_host_lo)) {
-			if (dns && nat_is_resolver(c, AF_INET6, a))
-				return NAT_NONE;
+			if (dns && nat_is_resolver(c, AF_INET6, a)) {
+				if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_host))
+					return NAT_NONE;
+				*a = c->ip6.dns_host;
+				return NAT_DNS;
+			}
 			*a = in6addr_loopback;
 			return NAT_HOST_LO;
 		}

@@ -83,119 +83,11 @@ for w in remote host pod; do
 	chmod 755 "$TMP/www_$w"; chmod 644 "$TMP/www_$w/index.html"
 done
 
-# DNS over TCP: a front end of dns_server.py's answer(), length-prefixed
-# messages (RFC 1035 4.2.2), queries logged as "TCPQUERY ..." in the same
-# log as the UDP ones
-cat > "$TMP/dns_tcp.py" <<'EOF'
-import socket, struct, sys, time
-sys.path.insert(0, sys.argv[1])
-import dns_server
-
-addr, port, logname = sys.argv[2], int(sys.argv[3]), sys.argv[4]
-log = open(logname, 'a', buffering=1)
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((addr, port))
-s.listen(16)
-s.settimeout(1)
-print('dns_tcp: listening on %s port %d' % (addr, port), flush=True)
-
-def recv_exact(c, n):
-	b = b''
-	while len(b) < n:
-		d = c.recv(n - len(b))
-		if not d:
-			return None
-		b += d
-	return b
-
-end = time.monotonic() + 900
-while time.monotonic() < end:
-	try:
-		c, peer = s.accept()
-	except socket.timeout:
-		continue
-	c.settimeout(5)
-	try:
-		while True:
-			h = recv_exact(c, 2)
-			if h is None:
-				break
-			q = recv_exact(c, struct.unpack('!H', h)[0])
-			if q is None:
-				break
-			res = dns_server.answer(q)
-			if res is None:
-				break
-			reply, name, qtype = res
-			log.write('TCPQUERY %s %s %d %s %s\n' %
-				  (addr, peer[0], peer[1], name, qtype))
-			c.sendall(struct.pack('!H', len(reply)) + reply)
-	except OSError:
-		pass
-	c.close()
-EOF
-
-# A DNS client for TCP (busybox nslookup only speaks UDP): dns_client.py
-# tcp|udp SERVER NAME, A query, prints the addresses of the answer
-cat > "$TMP/dns_client.py" <<'EOF'
-import os, socket, struct, sys
-
-proto, server, name = sys.argv[1:4]
-qid = struct.unpack('!H', os.urandom(2))[0]
-q = struct.pack('!HHHHHH', qid, 0x0100, 1, 0, 0, 0)
-q += b''.join(bytes([len(l)]) + l.encode() for l in name.split('.')) + b'\0'
-q += struct.pack('!HH', 1, 1)
-if proto == 'tcp':
-	s = socket.create_connection((server, 53), timeout=5)
-	s.sendall(struct.pack('!H', len(q)) + q)
-	r = b''
-	while len(r) < 2 or len(r) < 2 + struct.unpack('!H', r[:2])[0]:
-		d = s.recv(4096)
-		if not d:
-			break
-		r += d
-	r = r[2:]
-else:
-	s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-	s.settimeout(5)
-	s.sendto(q, (server, 53))
-	r = s.recv(4096)
-
-def skip_name(m, o):
-	while True:
-		n = m[o]
-		if n & 0xc0 == 0xc0:
-			return o + 2
-		o += 1
-		if n == 0:
-			return o
-		o += n
-
-rid, flags, qd, an = struct.unpack('!HHHH', r[:8])
-if rid != qid or not flags & 0x8000 or flags & 0xf:
-	print('bad reply: id %d/%d flags %04x' % (rid, qid, flags))
-	sys.exit(1)
-o = 12
-for i in range(qd):
-	o = skip_name(r, o) + 4
-addrs = []
-for i in range(an):
-	o = skip_name(r, o)
-	t, c, ttl, l = struct.unpack('!HHIH', r[o:o + 10])
-	o += 10
-	if t == 1 and l == 4:
-		addrs.append(socket.inet_ntoa(r[o:o + 4]))
-	o += l
-print('%s answer: %s' % (proto, ' '.join(addrs) or 'none'))
-sys.exit(0 if addrs else 1)
-EOF
-
 # --- Servers outside the pasta namespaces
 bg httpd_remote in_remote busybox httpd -f -p "$HTTP_PORT" -h "$TMP/www_remote"
 bg dns in_remote "$PYTHON" "$TOP/test/lib/dns_server.py" -t 900 \
 	-l "$TMP/dns.log" "$REMOTE_LO4"
-bg dns_tcp in_remote "$PYTHON" "$TMP/dns_tcp.py" "$TOP/test/lib" \
+bg dns_tcp in_remote "$PYTHON" "$TOP/test/lib/dns_tcp.py" "$TOP/test/lib" \
 	"$REMOTE_LO4" 53 "$TMP/dns.log"
 # host.containers.internal: only on the host's global address
 bg httpd_host in_host busybox httpd -f -p "$HOST4:$HCI_PORT" -h "$TMP/www_host"
@@ -325,7 +217,7 @@ pod_run() {
 		pass "${pre}_dns_udp"
 	fi
 	DNS_LINES=$(wc -l < "$TMP/dns.log" 2>/dev/null || echo 0)
-	out=$(in_pod timeout 15 "$PYTHON" "$TMP/dns_client.py" tcp $DNS_FWD $DNS_FWD_NAME 2>&1) || true
+	out=$(in_pod timeout 15 "$PYTHON" "$TOP/test/lib/dns_client.py" tcp $DNS_FWD $DNS_FWD_NAME 2>&1) || true
 	if ! echo "$out" | grep -q "^tcp answer: $DNS_FWD_A\$"; then
 		fail "${pre}_dns_tcp" "$(echo "$out" | tail -2 | tr '\n' ' ')"
 	elif ! dns_seen TCPQUERY $DNS_FWD_NAME; then
