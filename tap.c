@@ -1208,14 +1208,41 @@ void tap_sock_init(struct ctx *c)
 }
 
 /**
+ * tap_sock_start() - Serve a guest on a connected stream socket
+ * @c:		Execution context
+ * @fd:		Socket, non-blocking
+ *
+ * Return: 0 on success, -1 if @fd can't be used (left open)
+ */
+static int tap_sock_start(struct ctx *c, int fd)
+{
+	union epoll_ref ref = { .type = EPOLL_TYPE_TAP_PASST };
+	int sndbuf = 8 * 1024 * 1024;
+
+	if (fd > FD_REF_MAX)
+		return -1;
+
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+
+	c->fd_tap = fd;
+	tap_partial = 0;
+	ref.fd = fd;
+	if (epoll_add(c->epollfd, EPOLLIN | EPOLLRDHUP, ref)) {
+		c->fd_tap = -1;
+		return -1;
+	}
+
+	return 0;
+}
+
+/**
  * tap_listen_handler() - passt: accept a guest connection
  * @c:		Execution context
  * @events:	epoll events
  */
 void tap_listen_handler(struct ctx *c, uint32_t events)
 {
-	union epoll_ref ref = { .type = EPOLL_TYPE_TAP_PASST };
-	int fd, sndbuf = 8 * 1024 * 1024;
+	int fd;
 
 	(void)events;
 
@@ -1231,23 +1258,39 @@ void tap_listen_handler(struct ctx *c, uint32_t events)
 		return;
 	}
 
-	if (fd > FD_REF_MAX) {
+	if (tap_sock_start(c, fd))
 		close(fd);
-		return;
-	}
+	else
+		info("Client connected");
+}
 
-	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+/**
+ * tap_sock_given() - passt -F/--fd: serve the guest on an inherited socket
+ * @c:		Execution context
+ *
+ * Man page: a connected socket, opened by the parent (any address family,
+ * or needing privileges we don't have). There's nothing to listen on, and
+ * we quit once it closes (--one-off is implied).
+ */
+static void tap_sock_given(struct ctx *c)
+{
+	int fd = c->fd_tap_given, type = 0, flags;
+	socklen_t sl = sizeof(type);
 
-	c->fd_tap = fd;
-	tap_partial = 0;
-	ref.fd = fd;
-	if (epoll_add(c->epollfd, EPOLLIN | EPOLLRDHUP, ref)) {
-		close(fd);
-		c->fd_tap = -1;
-		return;
-	}
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl) ||
+	    type != SOCK_STREAM)
+		die("-F/--fd %i is not a stream socket", fd);
 
-	info("Client connected");
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC))
+		die("Cannot set up -F/--fd %i: %s", fd, strerror(errno));
+
+	if (tap_sock_start(c, fd))
+		die("Cannot use -F/--fd %i: descriptor too large, or epoll "
+		    "refused it", fd);
+
+	info("Serving the guest on descriptor %i (-F)", fd);
 }
 
 /**
@@ -1261,7 +1304,10 @@ void tap_backend_init(struct ctx *c)
 	memset(c->mac_guest, 0xff, sizeof(c->mac_guest));
 
 	if (c->mode == MODE_PASST) {
-		tap_sock_init(c);
+		if (c->fd_tap_given)
+			tap_sock_given(c);
+		else
+			tap_sock_init(c);
 		return;
 	}
 

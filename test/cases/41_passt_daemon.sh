@@ -10,6 +10,7 @@
 #     instance the next one
 #   - --one-off: quits when the first guest disconnects
 #   - -l: logs to the file, bounded by --log-size; no system logger needed
+#   - -F: serves a guest on an inherited connected socket, quits with it
 
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
@@ -74,3 +75,9 @@ else
 	fail passt_log_file_bounded "$size bytes > 20480"
 fi
 check passt_log_alive kill -0 "$lpid"
+
+# -F/--fd: a connected socket from the parent; it answers ARP on it, and
+# quits once it closes
+check passt_fd_arp_and_exit host_user timeout 20 python3 \
+	"$TOP/test/lib/passt_fd.py" "$PASST" "$GW4"
+check passt_fd_not_a_socket sh -c "! $PASST -f -F 0 2>/dev/null"
