@@ -251,6 +251,18 @@ help_lists() {
 check passt_help help_lists "$PASST" $HELP_COMMON $HELP_PASST
 # shellcheck disable=SC2086
 check pasta_help help_lists "$PASTA" $HELP_COMMON $HELP_PASTA
+# Every long option of --help (both modes) is in passt.1, and every option
+# passt.1 describes is in --help
+help_matches_man() {
+	{ "$PASST" --help; "$PASTA" --help; } 2>&1 |
+		grep -oE '(^|[ ,])--[a-z0-9-]+' | sed 's/^[ ,]//' |
+		sort -u > "$TMP/help.opts"
+	sed -n '/^\.SH OPTIONS/,/^\.SH EXIT/p' "$TOP/passt.1" |
+		grep -E '^\.(B|BR|TP)' | grep -oE '\\-\\-[a-z0-9-]+' |
+		sed 's/\\-\\-/--/' | sort -u > "$TMP/man.opts"
+	diff "$TMP/help.opts" "$TMP/man.opts"
+}
+check options_help_matches_man help_matches_man
 check passt_version host_user "$PASST" --version
 check pasta_version host_user "$PASTA" --version
 check version_output sh -c "'$PASST' --version 2>&1 | grep -q ."
