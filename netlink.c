@@ -1103,6 +1103,39 @@ struct nl_dup {
 static struct nl_dup nl_dup;
 
 /**
+ * nl_dup_collect() - Dump addresses or routes of a host interface into nl_dup
+ * @s:		Netlink socket, init namespace
+ * @ifi:	Host interface
+ * @af:		Address family
+ * @type:	RTM_GETADDR or RTM_GETROUTE
+ * @hdr:	Request header (struct ifaddrmsg or rtmsg)
+ * @len:	Its size
+ * @cb:		Callback collecting one entry
+ * @what:	"addresses" or "routes", for the message about a full table
+ *
+ * Return: 0 on success, -errno if the dump failed
+ */
+static int nl_dup_collect(int s, unsigned int ifi, sa_family_t af,
+			  uint16_t type, const void *hdr, size_t len,
+			  nl_cb_t cb, const char *what)
+{
+	int ret;
+
+	memset(&nl_dup, 0, sizeof(nl_dup));
+	nl_dup.af = af;
+	nl_dup.ifi = ifi;
+
+	nl_req_init(type, NLM_F_DUMP, hdr, len);
+	if ((ret = nl_do(s, cb, &nl_dup)))
+		return ret;
+	if (nl_dup.dropped)
+		warn("--config-net: %i more %s on the host interface than the "
+		     "%i copied", nl_dup.dropped, what, NL_DUP_MAX);
+
+	return 0;
+}
+
+/**
  * nl_dup_addr_cb() - Collect a global address of the host interface
  * @nh:		RTM_NEWADDR message
  * @arg:	struct nl_dup
@@ -1170,16 +1203,9 @@ int nl_addr_dup(int s_src, unsigned int ifi_src, int s_dst,
 	struct ifaddrmsg ifa = { .ifa_family = af };
 	int i, ret, done = 0;
 
-	memset(&nl_dup, 0, sizeof(nl_dup));
-	nl_dup.af = af;
-	nl_dup.ifi = ifi_src;
-
-	nl_req_init(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa));
-	if ((ret = nl_do(s_src, nl_dup_addr_cb, &nl_dup)))
+	if ((ret = nl_dup_collect(s_src, ifi_src, af, RTM_GETADDR, &ifa,
+				  sizeof(ifa), nl_dup_addr_cb, "addresses")))
 		return ret;
-	if (nl_dup.dropped)
-		warn("--config-net: %i more addresses on the host interface "
-		     "than the %i copied", nl_dup.dropped, NL_DUP_MAX);
 
 	for (i = 0; i < nl_dup.n; i++) {
 		ret = nl_addr_set(s_dst, ifi_dst, af, nl_dup.e[i].a,
@@ -1301,16 +1327,9 @@ int nl_route_dup(int s_src, unsigned int ifi_src, int s_dst,
 	size_t alen = nl_af_len(af);
 	int i, pass, ret, done = 0;
 
-	memset(&nl_dup, 0, sizeof(nl_dup));
-	nl_dup.af = af;
-	nl_dup.ifi = ifi_src;
-
-	nl_req_init(RTM_GETROUTE, NLM_F_DUMP, &q, sizeof(q));
-	if ((ret = nl_do(s_src, nl_dup_route_cb, &nl_dup)))
+	if ((ret = nl_dup_collect(s_src, ifi_src, af, RTM_GETROUTE, &q,
+				  sizeof(q), nl_dup_route_cb, "routes")))
 		return ret;
-	if (nl_dup.dropped)
-		warn("--config-net: %i more routes on the host interface "
-		     "than the %i copied", nl_dup.dropped, NL_DUP_MAX);
 
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < nl_dup.n; i++) {

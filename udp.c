@@ -447,6 +447,41 @@ static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 			   uint16_t gport);
 
 /**
+ * udp_tap_nat() - Host-side destination of a datagram from the guest
+ * @c:		Execution context
+ * @af:		AF_INET or AF_INET6
+ * @dst:	Destination to fill (struct in_addr or in6_addr)
+ * @daddr:	Destination the guest used
+ * @dport:	Destination port
+ * @gw_real:	The gateway address means the real gateway for this port
+ * @orig:	Local peer we mapped for this port, or NULL
+ * @seen:	What the guest saw that peer as, if @orig is set
+ *
+ * Return: enum nat_result of the translation
+ */
+static enum nat_result udp_tap_nat(const struct ctx *c, int af, void *dst,
+				   const void *daddr, uint16_t dport,
+				   int gw_real, const struct in6_addr *orig,
+				   const struct in6_addr *seen)
+{
+	size_t alen = af == AF_INET6 ? sizeof(struct in6_addr) :
+				       sizeof(struct in_addr);
+	enum nat_result nat;
+
+	memcpy(dst, daddr, alen);
+	if (seen && !memcmp(dst, seen, alen)) {
+		memcpy(dst, orig, alen);	/* back to the peer we mapped */
+		return NAT_NONE;
+	}
+
+	nat = nat_outbound(c, af, dst, dport);
+	if (nat == NAT_HOST_LO && gw_real)	/* the real gateway */
+		memcpy(dst, daddr, alen);
+
+	return nat;
+}
+
+/**
  * udp_tap_handler() - Datagrams of one flow from the guest
  * @c:		Execution context
  * @af:		AF_INET or AF_INET6
@@ -464,7 +499,6 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 {
 	int v6 = af == AF_INET6, fd, gw_real = 0, tries, dns = 0;
 	const struct in6_addr *orig, *seen;
-	enum nat_result nat;
 	size_t i, n = 0, count;
 	uint16_t sport, dport;
 	union udp_sa a;
@@ -497,16 +531,8 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 	if (v6) {
 		struct in6_addr dst;
 
-		memcpy(&dst, daddr, sizeof(dst));
-		if (seen && IN6_ARE_ADDR_EQUAL(&dst, seen)) {
-			dst = *orig;	/* back to the local peer we mapped */
-			nat = NAT_NONE;
-		} else {
-			nat = nat_outbound(c, AF_INET6, &dst, dport);
-			if (nat == NAT_HOST_LO && gw_real)	/* real gw */
-				memcpy(&dst, daddr, sizeof(dst));
-		}
-		dns = nat == NAT_DNS;
+		dns = udp_tap_nat(c, AF_INET6, &dst, daddr, dport, gw_real,
+				  orig, seen) == NAT_DNS;
 
 		a.sa6.sin6_family = AF_INET6;
 		a.sa6.sin6_port = htons(dport);
@@ -517,16 +543,8 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 	} else {
 		struct in_addr dst;
 
-		memcpy(&dst, daddr, sizeof(dst));
-		if (seen && !memcmp(&dst, seen, sizeof(dst))) {
-			memcpy(&dst, orig, sizeof(dst));	/* mapped peer */
-			nat = NAT_NONE;
-		} else {
-			nat = nat_outbound(c, AF_INET, &dst, dport);
-			if (nat == NAT_HOST_LO && gw_real)	/* real gw */
-				memcpy(&dst, daddr, sizeof(dst));
-		}
-		dns = nat == NAT_DNS;
+		dns = udp_tap_nat(c, AF_INET, &dst, daddr, dport, gw_real,
+				  orig, seen) == NAT_DNS;
 
 		a.sa4.sin_family = AF_INET;
 		a.sa4.sin_port = htons(dport);
