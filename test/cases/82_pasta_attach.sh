@@ -122,6 +122,15 @@ kill "$A"
 quits pasta_attach_pid_quits_with_ns "$PA" 5
 echo "  pasta (PID form) log: $(grep -v syslog "$TMP/pasta_a.log" | tail -2 | tr '\n' ' ')"
 
+# --- --netns /proc/PID/ns/net, with --userns: quits when that process exits
+P=$(userns nsp)
+bg pasta_p host_user "$PASTA" -f --config-net --userns "/proc/$P/ns/user" \
+	--netns "/proc/$P/ns/net"
+PP=$(cat "$TMP/pasta_p.pid")
+attached_ok pasta_attach_procpath "$P"
+kill "$P"
+quits pasta_attach_procpath_quits_with_process "$PP" 5
+
 # --- Path form, a bind-mounted namespace owned by the test user
 D=$(user_dir netns)
 B=$(userns nsb)
