@@ -52,6 +52,7 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -2074,6 +2075,56 @@ refuse:
 	}
 }
 
+/* A descriptor kept in reserve: at the descriptor limit, it makes room to
+ * accept a pending connection only to refuse it, -1 while in use
+ */
+static int tcp_spare_fd = -1;
+static int tcp_spare_src = -1;	/* what we duplicate: the epoll descriptor */
+static int tcp_fd_refused;	/* connections refused in this episode */
+
+/**
+ * tcp_spare_open() - Take the reserve descriptor, if it's not held
+ */
+static void tcp_spare_open(void)
+{
+	if (tcp_spare_fd < 0 && tcp_spare_src >= 0)
+		tcp_spare_fd = fcntl(tcp_spare_src, F_DUPFD_CLOEXEC, 0);
+}
+
+/**
+ * tcp_accept_refuse() - At the descriptor limit: reset pending connections
+ * @lfd:	Listening socket whose accept() failed with EMFILE or ENFILE
+ *
+ * A client must see a refusal, never silence; and a listener we leave
+ * readable would wake us up again at once, forever. So: release the spare
+ * descriptor, accept one connection with it, reset it (SO_LINGER 0), and
+ * take the spare again, for every connection pending. Logged once per
+ * episode: the next connection we accept ends it.
+ */
+static void tcp_accept_refuse(int lfd)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+	int i, s;
+
+	if (!tcp_fd_refused)
+		warn("TCP: descriptor limit reached, refusing new connections");
+
+	for (i = 0; i < TCP_ACCEPT_ROUNDS && tcp_spare_fd >= 0; i++) {
+		close(tcp_spare_fd);
+		tcp_spare_fd = -1;
+
+		s = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (s >= 0) {
+			setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+			close(s);
+			tcp_fd_refused++;
+		}
+		tcp_spare_open();
+		if (s < 0)
+			break;
+	}
+}
+
 /**
  * tcp_listen_handler() - New connections on a listening socket
  * @c:		Execution context
@@ -2095,8 +2146,17 @@ void tcp_listen_handler(struct ctx *c, union epoll_ref ref,
 
 		s = accept4(ref.fd, (struct sockaddr *)&sa, &sl,
 			    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (s < 0)
+		if (s < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				tcp_accept_refuse(ref.fd);
 			return;
+		}
+
+		if (tcp_fd_refused) {
+			info("TCP: accepting connections again, %i refused",
+			     tcp_fd_refused);
+			tcp_fd_refused = 0;
+		}
 
 		/* pasta: loopback peers, and -T sockets, bypass the tap */
 		if (tcp_splice_conn_from_sock(c, ref.data, s, &sa))
@@ -2471,4 +2531,6 @@ void tcp_init(struct ctx *c)
 
 	tcp_probe_features();
 	tcp_listen_init(c);
+	tcp_spare_src = c->epollfd;
+	tcp_spare_open();
 }
