@@ -143,7 +143,7 @@ int log_open_file(const char *path, size_t size, const char *version)
 	ssize_t n;
 	int fd, len;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 
