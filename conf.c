@@ -52,9 +52,6 @@
 #include "passt.h"
 #include "util.h"
 
-#ifndef PASST_VERSION
-#define PASST_VERSION		VERSION
-#endif
 
 #define RESOLV_CONF		"/etc/resolv.conf"
 #define RESOLV_BUF_SIZE		(64 * 1024)	/* whole file, rest ignored */
@@ -1877,7 +1874,7 @@ void conf(struct ctx *c, int argc, char **argv)
 			conf_mac(optarg, c->ns_mac, "--ns-mac-addr");
 			break;
 		case OPT_STATS:
-			if (str_to_uint(optarg, 3600 * 24, &v) || !v)
+			if (str_to_uint(optarg, 3600UL * 24, &v) || !v)
 				die("Invalid delay for --stats: %.32s (must be "
 				    "1..86400 seconds)", optarg);
 			c->stats_delay = (int)v;

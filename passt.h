@@ -21,6 +21,9 @@
 #include "fwd.h"
 
 #define VERSION			"0.1"
+#ifndef PASST_VERSION			/* the Makefile gives the git version */
+#define PASST_VERSION		VERSION
+#endif
 
 /* Fixed limits, each with its reason */
 #define MAXNS			3	/* resolv.conf(5): MAXNS nameservers */
