@@ -52,9 +52,6 @@
 #include "passt.h"
 #include "util.h"
 
-#ifndef PASST_VERSION
-#define PASST_VERSION		VERSION
-#endif
 
 #define RESOLV_CONF		"/etc/resolv.conf"
 #define RESOLV_BUF_SIZE		(64 * 1024)	/* whole file, rest ignored */
@@ -1704,25 +1701,22 @@ void conf(struct ctx *c, int argc, char **argv)
 			break;
 
 		switch (opt) {
+		/* -d, --trace and -q: the last one given sets the level, as
+		 * in the 2026 release (--trace then -d keeps tracing)
+		 */
 		case 'd':
-			if (c->quiet)
-				die("-d/--debug and -q/--quiet are "
-				    "mutually exclusive");
 			c->debug = 1;
+			c->quiet = 0;
 			c->foreground = 1;
 			break;
 		case OPT_TRACE:
-			if (c->quiet)
-				die("--trace and -q/--quiet are "
-				    "mutually exclusive");
 			c->trace = c->debug = 1;
+			c->quiet = 0;
 			c->foreground = 1;
 			break;
 		case 'q':
-			if (c->debug)
-				die("-q/--quiet and -d/--debug are "
-				    "mutually exclusive");
 			c->quiet = 1;
+			c->debug = c->trace = 0;
 			break;
 		case 'f':
 			c->foreground = 1;
@@ -1937,7 +1931,7 @@ void conf(struct ctx *c, int argc, char **argv)
 			conf_mac(optarg, c->ns_mac, "--ns-mac-addr");
 			break;
 		case OPT_STATS:
-			if (str_to_uint(optarg, 3600 * 24, &v) || !v)
+			if (str_to_uint(optarg, 3600UL * 24, &v) || !v)
 				die("Invalid delay for --stats: %.32s (must be "
 				    "1..86400 seconds)", optarg);
 			c->stats_delay = (int)v;
@@ -1968,8 +1962,14 @@ void conf(struct ctx *c, int argc, char **argv)
 				 optarg);
 			break;
 		case OPT_FQDN:
-			if (!conf_dns_name_ok(optarg, strlen(optarg)))
-				die("Invalid name for --fqdn: %.64s", optarg);
+			n = (int)strlen(optarg);
+			if (n && optarg[n - 1] == '.')
+				n--;
+			if (!conf_dns_name_ok(optarg, strlen(optarg)) ||
+			    n > FQDN_LEN_MAX)
+				die("Invalid name for --fqdn: %.64s (labels of "
+				    "1 to 63 letters, digits, '-', '_', %i "
+				    "characters at most)", optarg, FQDN_LEN_MAX);
 			snprintf(c->fqdn, sizeof(c->fqdn), "%s", optarg);
 			break;
 		case 'F':

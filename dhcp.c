@@ -22,12 +22,16 @@
  * Replies carry, in this order, options 53 (message type), 54 (server
  * identifier: the gateway address), 51 (lease time, infinite), 1 (netmask),
  * 28 (broadcast address), 3 (router), 26 (MTU, with -m), 6 (nameservers),
+ * 12 (host name, with -H), 81 (client FQDN, RFC 4702, with --fqdn),
  * 15 (domain name: first search list entry) and 119 (domain search list,
  * RFC 3397, with label compression, split into several instances if longer
  * than 255 bytes as RFC 3396 describes). Unless the client announces a larger
  * maximum message size (option 57), replies are kept within the 576 bytes
  * every client must accept (RFC 2131 2: 312 bytes of options): options that
  * don't fit, from the end of the list above, are left out.
+ *
+ * Option 81 tells the client its name and that we update no DNS records
+ * (N set, S clear, O set if the client asked us to: RFC 4702 2.1, 4).
  *
  * Every byte of the request is read through packet_get(), and the option
  * walk checks each length against the UDP length before using it. Option
@@ -82,6 +86,7 @@
 #define OPT_ROUTER		3	/* RFC 2132 3.5 */
 #define OPT_CLASSLESS_ROUTES	121	/* RFC 3442 */
 #define OPT_DNS			6	/* RFC 2132 3.8 */
+#define OPT_HOSTNAME		12	/* RFC 2132 3.14 */
 #define OPT_DOMAIN_NAME		15	/* RFC 2132 3.17 */
 #define OPT_MTU			26	/* RFC 2132 5.1 */
 #define OPT_BROADCAST		28	/* RFC 2132 5.3 */
@@ -90,6 +95,7 @@
 #define OPT_MSG_TYPE		53	/* RFC 2132 9.6 */
 #define OPT_SERVER_ID		54	/* RFC 2132 9.7 */
 #define OPT_MAX_MSG_SIZE	57	/* RFC 2132 9.10 */
+#define OPT_CLIENT_FQDN		81	/* RFC 4702 */
 #define OPT_DOMAIN_SEARCH	119	/* RFC 3397 */
 #define OPT_END			255
 
@@ -107,6 +113,16 @@
 
 #define DHCP_LEASE_INFINITE	0xffffffffU	/* RFC 2132 9.2 */
 
+/* RFC 4702 2.1: Client FQDN flags, and the deprecated RCODE fields, which
+ * a server sets to 255 (RFC 4702 2.2)
+ */
+#define FQDN_FLAG_S		0x01	/* server updates the A RR */
+#define FQDN_FLAG_O		0x02	/* server overrode the client's S */
+#define FQDN_FLAG_E		0x04	/* name in DNS wire format */
+#define FQDN_FLAG_N		0x08	/* server updates no RR at all */
+#define FQDN_RCODE_SERVER	255
+#define FQDN_HDR_LEN		3	/* flags, RCODE1, RCODE2 */
+
 /* RFC 2131 2: a client must accept 576-byte datagrams, that is, 312 bytes
  * of options (including the cookie) after IP, UDP and BOOTP headers. RFC 951
  * BOOTP messages are at least 300 bytes: some clients and relays drop less.
@@ -116,12 +132,15 @@
 #define DHCP_BOOTP_MIN		300	/* RFC 951: 64 + 128 + 64 vend */
 
 /* Worst case of the options we send, to size the reply buffer: fixed-size
- * options, up to MAXNS nameservers, a domain name of up to 253 characters,
- * and MAXDNSRCH uncompressed search names of up to 255 wire bytes each
+ * options, up to MAXNS nameservers, a host name and a domain name of up to
+ * 253 characters, a client FQDN of up to 255 wire bytes, and MAXDNSRCH
+ * uncompressed search names of up to 255 wire bytes each
  */
 #define DHCP_SEARCH_WIRE_MAX	(MAXDNSRCH * (DNS_NAME_MAX - 1))
 #define DHCP_OPTS_MAX		(3 + 6 + 6 + 6 + 6 + 6 + 4 +		\
 				 2 + 4 * MAXNS +			\
+				 2 + 253 +				\
+				 2 + FQDN_HDR_LEN + DNS_WIRE_MAX +	\
 				 2 + 253 +				\
 				 DHCP_SEARCH_WIRE_MAX +			\
 				 2 * DIV_ROUND_UP(DHCP_SEARCH_WIRE_MAX,	\
@@ -339,15 +358,58 @@ static bool dhcp_opt_put_long(uint8_t *buf, size_t *pos, size_t limit,
 }
 
 /**
+ * dhcp_names() - Write host name (12) and client FQDN (81) options, if set
+ * @c:		Execution context
+ * @fqdn_flags:	Flags for option 81, RFC 4702 2.1
+ * @pos:	Current offset in dhcp_reply_buf, updated
+ * @limit:	Offset we must not reach
+ *
+ * Both names were checked when parsing options (conf.c): labels of 1 to 63
+ * bytes, 253 characters at most. A name that doesn't fit in the room the
+ * client gives us is left out, and so are the options after it.
+ */
+static void dhcp_names(const struct ctx *c, uint8_t fqdn_flags, size_t *pos,
+		       size_t limit)
+{
+	uint8_t v[FQDN_HDR_LEN + DNS_WIRE_MAX];
+	size_t len;
+
+	/* RFC 2132 3.14: the name, without terminating NUL */
+	len = strnlen(c->hostname, sizeof(c->hostname));
+	if (len && !dhcp_opt_put(dhcp_reply_buf, pos, limit, OPT_HOSTNAME,
+				 c->hostname, len))
+		trace("DHCP: no room for host name option");
+
+	if (!*c->fqdn)
+		return;
+
+	/* RFC 4702 2.1, 2.2: flags, RCODE1, RCODE2, then the name, in
+	 * canonical wire format (E set), fully qualified
+	 */
+	v[0] = fqdn_flags;
+	v[1] = v[2] = FQDN_RCODE_SERVER;
+	len = dns_name_encode(v + FQDN_HDR_LEN, sizeof(v) - FQDN_HDR_LEN,
+			      c->fqdn);
+	if (!len) {
+		trace("DHCP: invalid FQDN, left out");
+		return;
+	}
+	if (!dhcp_opt_put(dhcp_reply_buf, pos, limit, OPT_CLIENT_FQDN, v,
+			  FQDN_HDR_LEN + len))
+		trace("DHCP: no room for client FQDN option");
+}
+
+/**
  * dhcp_options() - Write the options of a reply
  * @c:		Execution context
  * @type:	DHCPOFFER, DHCPACK or DHCPNAK
  * @inform:	Reply to DHCPINFORM: no lease time (RFC 2131 4.3.5)
+ * @fqdn_flags:	Flags for the Client FQDN option, if we send one
  * @pos:	Offset of the first option in dhcp_reply_buf, updated
  * @limit:	Offset the options must end before
  */
 static void dhcp_options(const struct ctx *c, uint8_t type, bool inform,
-			 size_t *pos, size_t limit)
+			 uint8_t fqdn_flags, size_t *pos, size_t limit)
 {
 	uint8_t *b = dhcp_reply_buf;
 	int plen = MAX(0, MIN(c->ip4.prefix_len, 32));
@@ -415,6 +477,8 @@ static void dhcp_options(const struct ctx *c, uint8_t type, bool inform,
 			dhcp_opt_put(b, pos, limit, OPT_DNS, v, 4 * n);
 	}
 
+	dhcp_names(c, fqdn_flags, pos, limit);
+
 	if (!c->no_dhcp_dns_search) {
 		size_t len = 0;
 
@@ -445,10 +509,11 @@ end:
  * @req:	Fixed part of the request, DHCP_OFF_OPTIONS bytes
  * @type:	DHCPOFFER, DHCPACK or DHCPNAK
  * @inform:	Reply to DHCPINFORM
+ * @fqdn_flags:	Flags for the Client FQDN option, RFC 4702 2.1
  * @size:	Largest DHCP message the client accepts
  */
 static void dhcp_reply(const struct ctx *c, const uint8_t *req, uint8_t type,
-		       bool inform, size_t size)
+		       bool inform, uint8_t fqdn_flags, size_t size)
 {
 	uint8_t *b = dhcp_reply_buf;
 	struct in_addr bcast = { .s_addr = htonl(INADDR_BROADCAST) };
@@ -472,7 +537,8 @@ static void dhcp_reply(const struct ctx *c, const uint8_t *req, uint8_t type,
 
 	put_be32(b + DHCP_OFF_COOKIE, DHCP_MAGIC);
 
-	dhcp_options(c, type, inform, &pos, MIN(size, sizeof(dhcp_reply_buf)));
+	dhcp_options(c, type, inform, fqdn_flags, &pos,
+		     MIN(size, sizeof(dhcp_reply_buf)));
 
 	if (pos < DHCP_BOOTP_MIN)
 		pos = DHCP_BOOTP_MIN;	/* zeroes: pad options */
@@ -498,7 +564,7 @@ int dhcp(const struct ctx *c, const struct pool *p)
 	const struct dhcp_opt *o;
 	const uint8_t *uh, *m;
 	char mac[MAC_STR_LEN];
-	uint8_t type;
+	uint8_t type, fqdn_flags;
 
 	_Static_assert(ARRAY_SIZE(opts) == 256,
 		       "option table must be indexable by any option code");
@@ -583,13 +649,21 @@ int dhcp(const struct ctx *c, const struct pool *p)
 		size = MAX(size, (size_t)get_be16(o->val));
 	size -= DHCP_IP_UDP_LEN;
 
+	/* RFC 4702 4: we never update DNS records. If the client asked us
+	 * to update its A RR (S in its own option 81), say we overrode that.
+	 */
+	fqdn_flags = FQDN_FLAG_N | FQDN_FLAG_E;
+	o = &opts[OPT_CLIENT_FQDN];
+	if (o->count && o->len >= 1 && (o->val[0] & FQDN_FLAG_S))
+		fqdn_flags |= FQDN_FLAG_O;
+
 	mac_ntop(m + DHCP_OFF_CHADDR, mac, sizeof(mac));
 
 	switch (type) {
 	case DHCPDISCOVER:
 		debug("DHCP: offer to discover");
 		debug("    from %s", mac);
-		dhcp_reply(c, m, DHCPOFFER, false, size);
+		dhcp_reply(c, m, DHCPOFFER, false, fqdn_flags, size);
 		return 1;
 	case DHCPREQUEST: {
 		struct in_addr ciaddr, req;
@@ -623,18 +697,18 @@ int dhcp(const struct ctx *c, const struct pool *p)
 
 		debug("DHCP: ack to request");
 		debug("    from %s", mac);
-		dhcp_reply(c, m, DHCPACK, false, size);
+		dhcp_reply(c, m, DHCPACK, false, fqdn_flags, size);
 		return 1;
 nak:
 		debug("DHCP: nak to request for another address");
 		debug("    from %s", mac);
-		dhcp_reply(c, m, DHCPNAK, false, size);
+		dhcp_reply(c, m, DHCPNAK, false, fqdn_flags, size);
 		return 1;
 	}
 	case DHCPINFORM:
 		debug("DHCP: ack to inform");
 		debug("    from %s", mac);
-		dhcp_reply(c, m, DHCPACK, true, size);
+		dhcp_reply(c, m, DHCPACK, true, fqdn_flags, size);
 		return 1;
 	case DHCPDECLINE:
 		/* RFC 2131 4.3.3: the address is in use by someone else?

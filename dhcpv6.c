@@ -18,7 +18,10 @@
  * so that it stops using it (RFC 8415 18.3.4). Further IA_NAs get
  * NoAddrsAvail; IA_TA and IA_PD are not offered. CONFIRM succeeds only for
  * our address, RELEASE and DECLINE are acknowledged, INFORMATION-REQUEST
- * gets nameservers and the search list only.
+ * gets nameservers and the search list only. With --fqdn, replies that
+ * carry configuration also carry the Client FQDN option (RFC 4704): we
+ * update no DNS records, so N is set, S clear, and O set if the client's
+ * own option asked us to (RFC 4704 4.1, 6).
  *
  * The server DUID is a DUID-LL (RFC 8415 11.4) built from our MAC address,
  * so it is stable across restarts with the same configuration.
@@ -77,6 +80,12 @@
 #define OPT_DNS_SERVERS		23
 #define OPT_DOMAIN_LIST		24
 #define OPT_IA_PD		25
+#define OPT_CLIENT_FQDN		39	/* RFC 4704 4 */
+
+/* RFC 4704 4.1: Client FQDN flags */
+#define FQDN_FLAG_S		0x01	/* server updates the AAAA RR */
+#define FQDN_FLAG_O		0x02	/* server overrode the client's S */
+#define FQDN_FLAG_N		0x04	/* server updates no RR at all */
 
 /* Status codes, RFC 8415 21.13 */
 #define STATUS_SUCCESS		0
@@ -380,6 +389,52 @@ out:
 }
 
 /**
+ * dhcpv6_fqdn_add() - Append the Client FQDN option, with --fqdn
+ * @c:		Execution context
+ * @p:		Pool with the UDP datagram as packet 0
+ * @off:	Offset of the first option of the request
+ * @end:	End of the options
+ * @n:		Current length of the reply, updated
+ *
+ * The name was checked when parsing options: if it doesn't fit the reply
+ * (it always does, see REPLY_MAX_LEN), it's left out.
+ */
+static void dhcpv6_fqdn_add(const struct ctx *c, const struct pool *p,
+			    size_t off, size_t end, size_t *n)
+{
+	uint8_t flags = FQDN_FLAG_N, *o;
+	const uint8_t *cflags;
+	struct opt cl;
+	size_t len;
+
+	if (!*c->fqdn)
+		return;
+
+	/* RFC 4704 6: the client asked for an update (S): we overrode it */
+	if (dhcpv6_opt(p, off, end, OPT_CLIENT_FQDN, &cl) && cl.len &&
+	    (cflags = packet_get(p, 0, cl.off, 1, NULL)) &&
+	    (*cflags & FQDN_FLAG_S))
+		flags |= FQDN_FLAG_O;
+
+	/* Header now, length once the name is encoded: flags, then the
+	 * name in wire format without compression (RFC 4704 4.2)
+	 */
+	if (!(o = dhcpv6_opt_add(n, OPT_CLIENT_FQDN, 1))) {
+		debug("DHCPv6: no room for client FQDN option");
+		return;
+	}
+	*o = flags;
+	len = dns_name_encode(reply + *n, sizeof(reply) - *n, c->fqdn);
+	if (!len) {
+		debug("DHCPv6: FQDN left out");
+		*n -= OPT_HDR_LEN + 1;
+		return;
+	}
+	*n += len;
+	put_be16(o - 2, (uint16_t)(1 + len));
+}
+
+/**
  * dhcpv6_dns_add() - Append nameservers and search list, as configured
  * @c:		Execution context
  * @n:		Current length of the reply, updated
@@ -674,9 +729,11 @@ int dhcpv6(const struct ctx *c, const struct pool *p,
 			*o = PREFERENCE_MAX;
 		}
 
+		dhcpv6_fqdn_add(c, p, off, end, &n);
 		dhcpv6_dns_add(c, &n);
 		break;
 	case TYPE_INFORMATION_REQUEST:
+		dhcpv6_fqdn_add(c, p, off, end, &n);
 		dhcpv6_dns_add(c, &n);
 		break;
 	case TYPE_CONFIRM:

@@ -138,6 +138,8 @@ static int icmp_sock_get(const struct ctx *c, int v6, uint16_t id,
 
 	e->fd = fd;
 	e->ts = (uint32_t)now->tv_sec;
+	debug("ICMP echo: opened socket for identifier %u (IPv%i)", id,
+	      v6 ? 6 : 4);
 	icmp_active[v6][BITMAP_WORD(id)] |= BITMAP_BIT(id);
 	return fd;
 }
@@ -329,6 +331,8 @@ static void icmp_expire(struct ctx *c, uint32_t t, int all)
 				if (e->fd >= 0) {
 					epoll_del(c->epollfd, e->fd);
 					close(e->fd);
+					debug("ICMP echo: closed socket for "
+					      "identifier %zu", id);
 				}
 				e->fd = -1;
 				icmp_active[v][w] &= ~BITMAP_BIT(id);

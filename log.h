@@ -17,13 +17,17 @@
 
 void logmsg(int pri, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void logmsg_always(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 #define err(...)	logmsg(LOG_ERR, __VA_ARGS__)
 #define warn(...)	logmsg(LOG_WARNING, __VA_ARGS__)
 #define info(...)	logmsg(LOG_INFO, __VA_ARGS__)
 #define debug(...)	logmsg(LOG_DEBUG, __VA_ARGS__)
 
-/* Per-packet messages: only with --trace */
+/* Per-packet messages: only with --trace (flows opening and closing are
+ * debug(): -d shows them, as the 2026 release does)
+ */
 extern int log_trace;
 #define trace(...)							\
 	do {								\
@@ -62,7 +66,9 @@ extern int log_trace;
 void log_init(const char *ident, int to_stderr, int to_syslog);
 void log_set_level(int debug, int trace, int quiet);
 void log_set_stderr(int on);
-int log_open_file(const char *path, size_t size);
+int log_open_file(const char *path, size_t size, const char *version);
+void log_startup_done(int force_stderr);
+int log_debug_on(void);
 void log_set_syslog(int on);
 
 #endif /* LOG_H */

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <grp.h>
+#include <limits.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -68,6 +69,47 @@ static void exit_cleanup(void)
 	      tap_stats.frames, tap_stats.sent, tap_stats.bad_len,
 	      tap_stats.bad_eth, tap_stats.bad_l3, tap_stats.bad_l4,
 	      tap_stats.unhandled, tap_stats.send_drop);
+}
+
+/**
+ * stats_report() - With --stats, one line of counters, if anything changed
+ * @now:	Current timestamp
+ *
+ * At most one line every --stats seconds, none if nothing happened since
+ * the last one (as the man page says), and even with -q: the user asked.
+ */
+static void stats_report(const struct timespec *now)
+{
+	static unsigned long last_in = ULONG_MAX, last_out, last_drop;
+	static int last_tcp, last_splice;
+	static struct timespec last;
+	unsigned long drop;
+	int tcp, splice;
+
+	if (!c.stats_delay ||
+	    (last_in != ULONG_MAX &&
+	     timespec_diff_ms(now, &last) < c.stats_delay * 1000LL))
+		return;
+
+	drop = tap_stats.bad_len + tap_stats.bad_eth + tap_stats.bad_l3 +
+	       tap_stats.bad_l4 + tap_stats.unhandled + tap_stats.send_drop;
+	tcp = c.no_tcp ? 0 : tcp_conns_active();
+	splice = c.no_tcp ? 0 : tcp_splice_pairs_active();
+
+	if (tap_stats.frames == last_in && tap_stats.sent == last_out &&
+	    drop == last_drop && tcp == last_tcp && splice == last_splice)
+		return;
+
+	logmsg_always("stats: tap frames in %lu, out %lu, dropped %lu; "
+		      "TCP connections %i, spliced %i",
+		      tap_stats.frames, tap_stats.sent, drop, tcp, splice);
+
+	last_in = tap_stats.frames;
+	last_out = tap_stats.sent;
+	last_drop = drop;
+	last_tcp = tcp;
+	last_splice = splice;
+	last = *now;
 }
 
 /**
@@ -344,7 +386,8 @@ int main(int argc, char **argv)
 	log_set_level(c.debug, c.trace, c.quiet);
 
 	if (*c.log_file) {
-		int ret = log_open_file(c.log_file, c.log_size);
+		int ret = log_open_file(c.log_file, c.log_size,
+					 PASST_VERSION);
 
 		if (ret)
 			die("Cannot open log file %s for -l/--log-file: %s",
@@ -416,6 +459,9 @@ int main(int argc, char **argv)
 	if (pidfile_fd >= 0)
 		close(pidfile_fd);
 
+	/* With -l, from now on the log file alone gets our messages */
+	log_startup_done(c.force_stderr);
+
 	/* After forking: the signalfd wakes up epoll for the process that
 	 * registered it
 	 */
@@ -478,6 +524,7 @@ int main(int argc, char **argv)
 				udp_timer(&c, &now);
 			if (!c.no_icmp)
 				icmp_timer(&c, &now);
+			stats_report(&now);
 			last_timer = now;
 		}
 	}

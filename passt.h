@@ -21,11 +21,18 @@
 #include "fwd.h"
 
 #define VERSION			"0.1"
+#ifndef PASST_VERSION			/* the Makefile gives the git version */
+#define PASST_VERSION		VERSION
+#endif
 
 /* Fixed limits, each with its reason */
 #define MAXNS			3	/* resolv.conf(5): MAXNS nameservers */
 #define MAXDNSRCH		6	/* resolv.conf(5): search list entries */
 #define DNS_NAME_MAX		256	/* RFC 1035 2.3.4: 255 octets + NUL */
+/* RFC 4702 2.1: DHCP option 81 holds 3 bytes of flags and RCODEs, so at most
+ * 252 bytes of name in wire format: 250 characters without a final dot
+ */
+#define FQDN_LEN_MAX		250
 #define MTU_MAX			65520	/* 65535 minus headers, 16-aligned */
 #define ETH_MIN_MTU		68	/* RFC 791: every host takes 68 */
 #define IPV6_MIN_MTU		1280	/* RFC 8200 5 */

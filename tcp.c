@@ -502,6 +502,41 @@ static int tcp_conn_lookup(int af, const struct in6_addr *gaddr,
 }
 
 /**
+ * tcp_conns_active() - Number of open connections, for --stats
+ *
+ * Return: table entries in use, not counting closed ones
+ */
+int tcp_conns_active(void)
+{
+	return tcp_conn_count - tcp_closed_count;
+}
+
+/**
+ * tcp_flow_log() - One debug line about a connection opening or closing
+ * @ci:		Connection index
+ * @what:	"opened", "closed", "reset"
+ */
+static void tcp_flow_log(int ci, const char *what)
+{
+	char g[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+	const struct tcp_conn *conn = &tc[ci];
+
+	if (!log_debug_on())
+		return;
+
+	/* IPv4 addresses are kept IPv4-mapped (tcp_addr6()) */
+	if (conn->af == AF_INET) {
+		inet_ntop(AF_INET, &conn->gaddr.s6_addr[12], g, sizeof(g));
+		inet_ntop(AF_INET, &conn->raddr.s6_addr[12], r, sizeof(r));
+	} else {
+		inet_ntop(AF_INET6, &conn->gaddr, g, sizeof(g));
+		inet_ntop(AF_INET6, &conn->raddr, r, sizeof(r));
+	}
+	debug("TCP flow %i %s: guest [%s]:%u <-> [%s]:%u", ci, what, g,
+	      conn->gport, r, conn->rport);
+}
+
+/**
  * tcp_table_full() - Check for room in the table, count and log refusals
  *
  * Return: 1 if the table is full
@@ -555,6 +590,7 @@ static int tcp_conn_new(int af, const struct in6_addr *gaddr, uint16_t gport,
 	conn->ts_ack_ms = tcp_now_ms;
 	conn->mss = TCP_MSS_GUEST_DEFAULT;
 	tcp_hash_insert(ci);
+	tcp_flow_log(ci, "opened");
 
 	return ci;
 }
@@ -956,6 +992,8 @@ static void tcp_conn_close(const struct ctx *c, int ci, int abort)
 	(void)c;
 	if (conn->flags & CONN_CLOSED)
 		return;
+
+	tcp_flow_log(ci, abort ? "reset" : "closed");
 
 	if (abort) {
 		struct linger l = { .l_onoff = 1, .l_linger = 0 };

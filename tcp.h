@@ -26,5 +26,6 @@ void tcp_timer_handler(struct ctx *c, union epoll_ref ref);
 void tcp_timer(struct ctx *c, const struct timespec *now);
 void tcp_defer_handler(struct ctx *c);
 void tcp_tap_reset(struct ctx *c);
+int tcp_conns_active(void);
 
 #endif /* TCP_H */

@@ -469,6 +469,16 @@ static void tcp_splice_rst_close(int s)
 }
 
 /**
+ * tcp_splice_pairs_active() - Number of spliced connections, for --stats
+ *
+ * Return: pairs in use
+ */
+int tcp_splice_pairs_active(void)
+{
+	return splice_active;
+}
+
+/**
  * tcp_splice_conn_close() - Mark a pair closed, queue it for tcp_splice_defer()
  * @conn:	Connection
  * @rst:	Close sockets with a reset
@@ -479,6 +489,8 @@ static void tcp_splice_rst_close(int s)
  */
 static void tcp_splice_conn_close(struct tcp_splice_conn *conn, int rst)
 {
+	debug("TCP splice %i %s", (int)(conn - splice_tc),
+	      rst ? "reset" : "closed");
 	conn->flags = SPLICE_CLOSED | (rst ? SPLICE_RST : 0);
 	conn->next = splice_closed;
 	splice_closed = (int)(conn - splice_tc);
@@ -764,6 +776,7 @@ static int tcp_splice_new(void)
 	conn->ts = splice_now;
 	conn->next = -1;
 	splice_active++;
+	debug("TCP splice %i opened", idx);
 
 	return idx;
 }

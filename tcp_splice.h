@@ -26,5 +26,6 @@ void tcp_splice_sock_handler(struct ctx *c, union epoll_ref ref,
 			     uint32_t events);
 void tcp_splice_defer(struct ctx *c);
 void tcp_splice_timer(struct ctx *c, const struct timespec *now);
+int tcp_splice_pairs_active(void);
 
 #endif /* TCP_SPLICE_H */

@@ -433,6 +433,8 @@ static int udp_tap_sock(const struct ctx *c, int v6, uint16_t port,
 	f->mapped = 0;
 	udp_out_active[v6][BITMAP_WORD(port)] |= BITMAP_BIT(port);
 	*gw_real = 0;
+	debug("UDP: opened socket for guest port %u (IPv%i)", port,
+	      v6 ? 6 : 4);
 	return fd;
 }
 
@@ -1653,6 +1655,7 @@ static int udp_splice_flow_sock(const struct ctx *c, int dir, int v6,
 		udp_splice_active[dir][v6][BITMAP_WORD(cport)] |=
 			BITMAP_BIT(cport);
 		udp_splice_stats.flows++;
+		debug("UDP: opened local flow, client port %u", cport);
 	}
 
 	f->ts = t;

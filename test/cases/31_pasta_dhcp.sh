@@ -19,6 +19,11 @@
 #     then a UDP datagram to 2001:db8::1 leaves it resolved by NDP (NS/NA)
 #  4. dhclient -6     -> 2001:db8::2 via DHCPv6, DNS 2001:db8:1::1, search
 #                        example.org
+#  5. pasta -H guest1 --fqdn guest1.example.org: udhcpc gets host name
+#     (option 12) and client FQDN (81), dhclient -6 the client FQDN (39);
+#     test/lib/dhcp_names.py checks their raw bytes (RFC 4702/4704 flags:
+#     N set, O when the client asked for S); an --fqdn past 250 characters
+#     is refused at start
 #
 # The clients only record what they were offered (own scripts, files under
 # $TMP); UDP datagrams go to the "remote" namespace of the topology, port 9.
@@ -44,7 +49,7 @@ mkscript() {
 		echo "event \$ev" >> "$TMP/$name.events"
 		case "\$ev" in
 		bound|renew|BOUND|BOUND6|REBOOT|REBOOT6|RENEW|RENEW6)
-			env | grep -E '^(ip|subnet|router|mtu|dns|domain|search|new_[a-z0-9_]*)=' > "$TMP/$name.tmp"
+			env | grep -E '^(ip|subnet|router|mtu|dns|domain|search|hostname|opt81|fqdn|new_[a-z0-9_]*)=' > "$TMP/$name.tmp"
 			mv "$TMP/$name.tmp" "$TMP/$name.rec"
 			;;
 		esac
@@ -126,7 +131,7 @@ timeout 20;
 retry 5;
 request subnet-mask, broadcast-address, routers, domain-name-servers,
 	domain-name, domain-search, interface-mtu,
-	dhcp6.name-servers, dhcp6.domain-search;
+	dhcp6.name-servers, dhcp6.domain-search, dhcp6.fqdn;
 EOT
 if fresh_pasta dhclient4_start; then
 	bg dhc4 in_ns dhclient -4 -d -1 -v -cf "$TMP/dhclient.conf" \
@@ -184,4 +189,51 @@ if fresh_pasta dhclient6_start; then
 	kill "$(cat "$TMP/dhc6.pid")" 2>/dev/null || true
 fi
 
+# --- 5. host name and FQDN: udhcpc, dhclient -6, raw bytes --------------------
+PASTA_OPTS=(--dhcp-dns --dhcp-search -H guest1 --fqdn guest1.example.org)
+mkscript names4
+if fresh_pasta names_start; then
+	in_ns timeout 30 busybox udhcpc -i "$IF" -n -q -f -t 5 -T 2 \
+		-O hostname -O 81 -s "$TMP/names4.sh" >"$TMP/names4.log" 2>&1 || true
+	R=$TMP/names4.rec
+	if [ ! -s "$R" ]; then
+		fail udhcpc_names_lease "no lease: $(tail -3 "$TMP/names4.log" | tr '\n' ' ')"
+	else
+		grep -E '^(hostname|opt81|fqdn)=' "$R" || true
+		check udhcpc_hostname has "$R" hostname guest1
+		# busybox hands option 81 to the script as hex: flags 0c
+		# (N, E), RCODEs ff ff, then 6guest1 7example 3org 0
+		check udhcpc_fqdn sh -c "grep -Eiq '^opt81=0cffff06677565737431076578616d706c65036f726700$' '$R'"
+	fi
+
+	check raw_dhcp4_names sh -c "nsenter -t $NS_PID -n -- python3 '$TOP/test/lib/dhcp_names.py' 4 $IF > '$TMP/raw4' && cat '$TMP/raw4' && grep -qx 'opt12 guest1' '$TMP/raw4' && grep -qx 'opt81 flags=0x0c rcode1=255 rcode2=255 name=guest1.example.org.' '$TMP/raw4'"
+	check raw_dhcp4_override sh -c "nsenter -t $NS_PID -n -- python3 '$TOP/test/lib/dhcp_names.py' 4 $IF --client-s | grep -qx 'opt81 flags=0x0e rcode1=255 rcode2=255 name=guest1.example.org.'"
+fi
+
+mkscript names6
+if fresh_pasta names6_start; then
+	wait_for 10 link_local_ready || true
+	check raw_dhcp6_fqdn sh -c "nsenter -t $NS_PID -n -- python3 '$TOP/test/lib/dhcp_names.py' 6 $IF > '$TMP/raw6' && cat '$TMP/raw6' && grep -qx 'opt39 flags=0x04 name=guest1.example.org.' '$TMP/raw6'"
+	check raw_dhcp6_override sh -c "nsenter -t $NS_PID -n -- python3 '$TOP/test/lib/dhcp_names.py' 6 $IF --client-s | grep -qx 'opt39 flags=0x06 name=guest1.example.org.'"
+
+	bg names6 in_ns dhclient -6 -d -1 -v -cf "$TMP/dhclient.conf" \
+		-sf "$TMP/names6.sh" -lf "$TMP/names6.leases" \
+		-pf "$TMP/names6-own.pidfile" "$IF"
+	R=$TMP/names6.rec
+	if ! wait_for 30 test -s "$R"; then
+		fail dhclient6_names_lease "no lease: $(tail -3 "$TMP/names6.log" | tr '\n' ' ')"
+	elif grep -q '^new_dhcp6_fqdn=' "$R"; then
+		grep '^new_dhcp6_fqdn=' "$R"
+		# as bytes: flags 4 (N), then 6guest1 7example 3org 0
+		check dhclient6_fqdn grep -qx 'new_dhcp6_fqdn=4:6:67:75:65:73:74:31:7:65:78:61:6d:70:6c:65:3:6f:72:67:0' "$R"
+	else
+		skip dhclient6_fqdn "this dhclient doesn't pass option 39 to its script (raw check above)"
+	fi
+	kill "$(cat "$TMP/names6.pid")" 2>/dev/null || true
+fi
 pasta_stop
+
+# Refused at start: an FQDN that doesn't fit option 81, a bad host name
+long=$(printf 'a%.0s.' $(seq 125))b
+check fqdn_too_long_refused sh -c "! ip netns exec $NS_HOST setpriv --reuid=$TEST_UID --regid=$TEST_GID --clear-groups -- timeout 10 '$PASTA' --fqdn '$long' -- true"
+check hostname_bad_refused sh -c "! ip netns exec $NS_HOST setpriv --reuid=$TEST_UID --regid=$TEST_GID --clear-groups -- timeout 10 '$PASTA' -H 'bad..name' -- true"

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 
 #include "../../dhcp.c"
+#include "../../util.c"
 #include "../../arp.c"
 #include "../../packet.c"
 #include "../../log.c"
@@ -31,20 +32,6 @@
 /* Stubs ------------------------------------------------------------------ */
 
 static int verbose;
-
-const char *mac_ntop(const unsigned char m[6], char *buf, size_t len)
-{
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x",
-		 m[0], m[1], m[2], m[3], m[4], m[5]);
-	return buf;
-}
-
-int mac_is_zero(const unsigned char m[6])
-{
-	static const unsigned char z[6];
-
-	return !memcmp(m, z, 6);
-}
 
 static struct {
 	int n;
@@ -692,6 +679,117 @@ static void test_options_config(void)
 	ctx_setup();
 }
 
+/* Host name (12) and client FQDN (81): present, encoded, flags, room */
+static void test_names(void)
+{
+	static const uint8_t wire[] = "\x06" "guest1" "\x07" "example" "\x03" "org";
+	uint8_t cfqdn[] = { FQDN_FLAG_S | FQDN_FLAG_E, 0, 0, 1, 'x', 0 };
+	struct parsed o;
+	struct req r;
+	size_t i;
+
+	/* Not configured: neither option */
+	req_init(&r, DHCPDISCOVER);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	parse_reply(&o);
+	CHECK(!o.seen[OPT_HOSTNAME] && !o.seen[OPT_CLIENT_FQDN]);
+
+	strcpy(ctx.hostname, "guest1");
+	strcpy(ctx.fqdn, "guest1.example.org");
+
+	/* OFFER and ACK both carry them: the name as text, the FQDN with
+	 * N and E set, S clear, RCODEs 255, then the name in wire format
+	 */
+	for (i = 0; i < 2; i++) {
+		req_init(&r, i ? DHCPREQUEST : DHCPDISCOVER);
+		req_end(&r);
+		CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+		check_common_reply(i ? DHCPACK : DHCPOFFER);
+		parse_reply(&o);
+		CHECK(o.end);
+		CHECK(o.seen[OPT_HOSTNAME] == 1 && o.len[OPT_HOSTNAME] == 6 &&
+		      !memcmp(o.val[OPT_HOSTNAME], "guest1", 6));
+		CHECK(o.seen[OPT_CLIENT_FQDN] == 1);
+		CHECK(o.len[OPT_CLIENT_FQDN] == 3 + sizeof(wire));
+		CHECK(o.val[OPT_CLIENT_FQDN][0] == (FQDN_FLAG_N | FQDN_FLAG_E));
+		CHECK(o.val[OPT_CLIENT_FQDN][1] == 255 &&
+		      o.val[OPT_CLIENT_FQDN][2] == 255);
+		CHECK(!memcmp(o.val[OPT_CLIENT_FQDN] + 3, wire, sizeof(wire)));
+	}
+
+	/* The client asks us to update its A RR: O says we didn't */
+	req_init(&r, DHCPDISCOVER);
+	req_opt(&r, OPT_CLIENT_FQDN, cfqdn, sizeof(cfqdn));
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	parse_reply(&o);
+	CHECK(o.val[OPT_CLIENT_FQDN][0] ==
+	      (FQDN_FLAG_N | FQDN_FLAG_E | FQDN_FLAG_O));
+
+	/* Truncated option 81 from the client: no O, nothing read past it */
+	req_init(&r, DHCPDISCOVER);
+	req_opt(&r, OPT_CLIENT_FQDN, cfqdn, 0);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	parse_reply(&o);
+	CHECK(o.val[OPT_CLIENT_FQDN][0] == (FQDN_FLAG_N | FQDN_FLAG_E));
+
+	/* A final dot changes nothing in wire format */
+	strcpy(ctx.fqdn, "guest1.example.org.");
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	parse_reply(&o);
+	CHECK(o.len[OPT_CLIENT_FQDN] == 3 + sizeof(wire) &&
+	      !memcmp(o.val[OPT_CLIENT_FQDN] + 3, wire, sizeof(wire)));
+
+	/* Longest names: host name of 253 characters, FQDN of 250 (252 wire
+	 * bytes: the most option 81 holds). Within 576 bytes, both can't fit
+	 * with the rest: the FQDN and the options after it are left out, and
+	 * the reply stays in bounds
+	 */
+	memset(ctx.hostname, 'h', 253);
+	ctx.hostname[63] = ctx.hostname[127] = ctx.hostname[191] = '.';
+	ctx.hostname[253] = 0;
+	memcpy(ctx.fqdn, ctx.hostname, sizeof(ctx.fqdn));
+	ctx.fqdn[0] = 'f';
+	ctx.fqdn[FQDN_LEN_MAX] = 0;
+	req_init(&r, DHCPDISCOVER);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	CHECK(sent.len <= DHCP_MSG_SIZE_MIN - DHCP_IP_UDP_LEN);
+	parse_reply(&o);
+	CHECK(o.end && o.len[OPT_HOSTNAME] == 253 && !o.seen[OPT_CLIENT_FQDN]);
+
+	/* ...with room (option 57), both, and the whole search list */
+	req_init(&r, DHCPDISCOVER);
+	req_opt(&r, OPT_MAX_MSG_SIZE, "\xff\xff", 2);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	parse_reply(&o);
+	CHECK(o.end && o.len[OPT_HOSTNAME] == 253);
+	CHECK(o.seen[OPT_CLIENT_FQDN] == 1 &&
+	      o.len[OPT_CLIENT_FQDN] == 3 + FQDN_LEN_MAX + 2);
+	CHECK(o.val[OPT_CLIENT_FQDN][3] == 63 &&
+	      o.val[OPT_CLIENT_FQDN][3 + FQDN_LEN_MAX + 1] == 0);
+	CHECK(o.seen[OPT_DOMAIN_SEARCH]);
+
+	/* One more character doesn't fit option 81 (conf.c refuses it) */
+	ctx.fqdn[FQDN_LEN_MAX] = 'f';
+	ctx.fqdn[FQDN_LEN_MAX + 1] = 0;
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	parse_reply(&o);
+	CHECK(o.end && !o.seen[OPT_CLIENT_FQDN] && o.seen[OPT_DOMAIN_SEARCH]);
+
+	/* An invalid FQDN (conf.c refuses it: defence in depth) is left out */
+	memset(ctx.fqdn, 'x', 64);
+	ctx.fqdn[64] = 0;
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	parse_reply(&o);
+	CHECK(o.end && !o.seen[OPT_CLIENT_FQDN]);
+
+	ctx_setup();
+}
+
 static void test_fuzz(void)
 {
 	static uint8_t buf[1500];
@@ -827,6 +925,7 @@ int main(int argc, char **argv)
 	test_inform_release();
 	test_malformed();
 	test_options_config();
+	test_names();
 	test_arp();
 
 	verbose = 0;

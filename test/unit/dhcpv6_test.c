@@ -162,6 +162,9 @@ struct reply_parsed {
 	struct in6_addr dns[4];
 	int n_search;
 	char search[8][256];
+	int n_fqdn, fqdn_flags;
+	uint8_t fqdn[256];		/* name in wire format */
+	size_t fqdn_len;
 };
 
 static int opts_parse(const uint8_t *m, size_t len, struct reply_parsed *r,
@@ -266,6 +269,14 @@ static int opts_parse(const uint8_t *m, size_t len, struct reply_parsed *r,
 			}
 			break;
 		}
+		case OPT_CLIENT_FQDN:
+			if (!olen || olen - 1U > sizeof(r->fqdn) || ia >= 0)
+				return -1;
+			r->n_fqdn++;
+			r->fqdn_flags = d[0];
+			r->fqdn_len = olen - 1U;
+			memcpy(r->fqdn, d + 1, r->fqdn_len);
+			break;
 		default:
 			return -1;
 		}
@@ -698,6 +709,92 @@ static void test_long_search(void)
 	ctx_init();
 }
 
+/* Client FQDN (39): in ADVERTISE, REPLY, and INFORMATION-REQUEST replies,
+ * N set, O if the client asked for an update, name in wire format
+ */
+static void test_fqdn(void)
+{
+	static const uint8_t wire[] = "\x06" "guest1" "\x07" "example" "\x03" "org";
+	static const uint8_t types[] = { TYPE_SOLICIT, TYPE_REQUEST,
+					 TYPE_INFORMATION_REQUEST };
+	static const uint8_t exp[] = { TYPE_ADVERTISE, TYPE_REPLY, TYPE_REPLY };
+	struct reply_parsed r;
+	size_t i;
+
+	/* Not configured: no option */
+	msg_start(TYPE_SOLICIT);
+	opt_clientid();
+	opt_ia_na(1, NULL);
+	CHECK(feed() == 1 && out.sent == 1);
+	r = reply_parse();
+	CHECK(r.ok && !r.n_fqdn);
+
+	strcpy(ctx.fqdn, "guest1.example.org");
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		msg_start(types[i]);
+		opt_clientid();
+		if (types[i] == TYPE_REQUEST)
+			opt_serverid(our_duid, sizeof(our_duid));
+		if (types[i] != TYPE_INFORMATION_REQUEST)
+			opt_ia_na(1, NULL);
+		CHECK(feed() == 1 && out.sent == 1);
+		r = reply_parse();
+		CHECK(r.ok && r.type == exp[i]);
+		CHECK(r.n_fqdn == 1 && r.fqdn_flags == FQDN_FLAG_N);
+		CHECK(r.fqdn_len == sizeof(wire) &&
+		      !memcmp(r.fqdn, wire, sizeof(wire)));
+		/* the rest is still there */
+		CHECK(r.n_dns == 1 && r.n_search == 2);
+	}
+
+	/* Client's own option with S: we override it; with N only: not */
+	msg_start(TYPE_SOLICIT);
+	opt_clientid();
+	opt_ia_na(1, NULL);
+	opt(OPT_CLIENT_FQDN, "\x01\x01x\x00", 4);
+	CHECK(feed() == 1 && out.sent == 1);
+	r = reply_parse();
+	CHECK(r.ok && r.n_fqdn == 1 &&
+	      r.fqdn_flags == (FQDN_FLAG_N | FQDN_FLAG_O));
+	msg_start(TYPE_SOLICIT);
+	opt_clientid();
+	opt_ia_na(1, NULL);
+	opt(OPT_CLIENT_FQDN, "\x04", 1);
+	CHECK(feed() == 1 && out.sent == 1);
+	r = reply_parse();
+	CHECK(r.ok && r.fqdn_flags == FQDN_FLAG_N);
+
+	/* Empty option from the client: nothing read beyond it */
+	msg_start(TYPE_SOLICIT);
+	opt_clientid();
+	opt_ia_na(1, NULL);
+	opt(OPT_CLIENT_FQDN, NULL, 0);
+	CHECK(feed() == 1 && out.sent == 1);
+	r = reply_parse();
+	CHECK(r.ok && r.fqdn_flags == FQDN_FLAG_N);
+
+	/* Longest name accepted by conf.c, final dot: 252 wire bytes */
+	memset(ctx.fqdn, 'f', FQDN_LEN_MAX);
+	ctx.fqdn[63] = ctx.fqdn[127] = ctx.fqdn[191] = '.';
+	strcpy(ctx.fqdn + FQDN_LEN_MAX, ".");
+	msg_start(TYPE_SOLICIT);
+	opt_clientid();
+	opt_ia_na(1, NULL);
+	CHECK(feed() == 1 && out.sent == 1);
+	r = reply_parse();
+	CHECK(r.ok && r.n_fqdn == 1 && r.fqdn_len == FQDN_LEN_MAX + 2 &&
+	      r.fqdn[0] == 63 && !r.fqdn[FQDN_LEN_MAX + 1]);
+
+	/* Invalid (label of 64): left out, the reply goes out all the same */
+	memset(ctx.fqdn, 'x', 64);
+	ctx.fqdn[64] = 0;
+	CHECK(feed() == 1 && out.sent == 1);
+	r = reply_parse();
+	CHECK(r.ok && !r.n_fqdn && r.n_ia == 1 && r.n_search == 2);
+
+	ctx.fqdn[0] = 0;
+}
+
 static void test_fuzz(void)
 {
 	unsigned int seed = 7;
@@ -754,6 +851,8 @@ int main(void)
 	test_malformed();
 	test_many_ias();
 	test_long_search();
+	test_fqdn();
+	strcpy(ctx.fqdn, "fuzz.example.org");
 	test_fuzz();
 
 	printf("dhcpv6_test: %d checks, %d failed\n", checks, failures);
