@@ -132,6 +132,7 @@
 #define UDP_REF_V6		(1U << 16)
 #define UDP_REF_IN		(1U << 17)
 
+#define UDP_ICMP_RATE		100	/* ICMP errors to the guest per second */
 #define V4			0
 #define V6			1
 
@@ -212,6 +213,7 @@ static struct {
 	unsigned long send_fail;	/* sendmmsg() didn't take it */
 	unsigned long trunc;		/* datagram from socket truncated */
 	unsigned long errs;		/* ICMP errors relayed to the guest */
+	unsigned long errs_limited;	/* not relayed: over the rate limit */
 } udp_stats;
 
 /* Socket to guest: frames built around the received payloads */
@@ -799,6 +801,29 @@ static void udp_send_frags(const struct ctx *c, int v6, const char *l4,
 }
 
 /**
+ * udp_icmp_ratelimit() - Over the rate of ICMP errors we relay to the guest?
+ *
+ * RFC 4443 2.4 (f) asks for a limit on ICMPv6 errors, RFC 1812 4.3.2.8 on
+ * ICMP ones: at most UDP_ICMP_RATE per second, whatever the socket.
+ *
+ * Return: true if this error should be dropped
+ */
+static bool udp_icmp_ratelimit(void)
+{
+	static time_t second;
+	static unsigned int sent;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec != second) {
+		second = now.tv_sec;
+		sent = 0;
+	}
+
+	return sent++ >= UDP_ICMP_RATE;
+}
+
+/**
  * udp_errq_drain() - Read the error queue of a socket, relay ICMP errors
  * @c:		Execution context
  * @fd:		Socket
@@ -862,6 +887,11 @@ static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 				  MIN((size_t)dlen, (size_t)UDP_PL_MAX - 64));
 		memset(msg, 0, sizeof(msg));
 
+		if (udp_icmp_ratelimit()) {
+			udp_stats.errs_limited++;
+			continue;
+		}
+
 		if (!v6 && ee->ee_origin == SO_EE_ORIGIN_ICMP &&
 		    orig.sa.sa_family == AF_INET &&
 		    (ee->ee_type == 3 || ee->ee_type == 11)) {
@@ -884,6 +914,10 @@ static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 
 			msg[0] = (char)ee->ee_type;
 			msg[1] = (char)ee->ee_code;
+			/* RFC 1191 4: fragmentation needed carries the MTU */
+			if (ee->ee_type == 3 && ee->ee_code == 4)
+				put_be16(msg + 6, (uint16_t)MIN(ee->ee_info,
+								65535U));
 			ip = (struct iphdr *)(void *)(msg + ICMP_HDR_LEN);
 			ip->version = 4;
 			ip->ihl = 5;
@@ -905,8 +939,9 @@ static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 			udp_stats.errs++;
 		} else if (v6 && ee->ee_origin == SO_EE_ORIGIN_ICMP6 &&
 			   orig.sa.sa_family == AF_INET6 &&
-			   (ee->ee_type == 1 || ee->ee_type == 3)) {
-			/* RFC 4443 3.1, 3.3 */
+			   (ee->ee_type == 1 || ee->ee_type == 2 ||
+			    ee->ee_type == 3)) {
+			/* RFC 4443 3.1, 3.2 (Packet Too Big: the MTU), 3.3 */
 			struct in6_addr odst = orig.sa6.sin6_addr, src;
 			const struct in6_addr *gaddr;
 			struct ip6_hdr *ip6;
@@ -926,6 +961,8 @@ static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 
 			msg[0] = (char)ee->ee_type;
 			msg[1] = (char)ee->ee_code;
+			if (ee->ee_type == 2)
+				put_be32(msg + 4, ee->ee_info);
 			ip6 = (struct ip6_hdr *)(void *)(msg + ICMP_HDR_LEN);
 			ip6->ip6_flow = htonl(6U << 28);
 			ip6->ip6_plen = htons(ulen);
