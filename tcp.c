@@ -2383,7 +2383,11 @@ void tcp_timer(struct ctx *c, const struct timespec *now)
 		if (conn->flags & CONN_CLOSED)
 			continue;
 
-		if (conn->flags & (CONN_CONNECTING | CONN_SYN_SENT)) {
+		/* Handshakes the guest doesn't finish (a SYN-ACK never
+		 * acknowledged, garbage from a hostile guest) go in time too
+		 */
+		if (conn->flags & (CONN_CONNECTING | CONN_SYN_SENT |
+				   CONN_SYNACK_SENT)) {
 			if (age >= TCP_SYN_TIMEOUT) {
 				debug("TCP: handshake timeout");
 				tcp_rst(c, ci);

@@ -109,6 +109,9 @@
 #define UDP_CONN_TIMEOUT	180	/* s: idle flow expiry, as conntrack's
 					 * "stream" UDP timeout
 					 */
+#define UDP_UNREPLIED_TIMEOUT	30	/* s: a flow nobody ever answered, as
+					 * conntrack's plain UDP timeout
+					 */
 #define UDP_MAX_FRAMES		64	/* datagrams per recvmmsg(): ~4 MiB of
 					 * buffers, enough for 1 Gbit/s at one
 					 * wake-up per ms
@@ -146,6 +149,7 @@ static void udp_splice_handler(struct ctx *c, union epoll_ref ref,
 static void udp_splice_init(struct ctx *c);
 static void udp_splice_timer(struct ctx *c, const struct timespec *now);
 static void udp_splice_auto(struct ctx *c);
+static unsigned long udp_splice_open(void);
 static void udp_splice_timer_flows(struct ctx *c, const struct timespec *now);
 
 #define UDP_REF_SPLICE		(1U << 18)	/* bypass socket, see below */
@@ -164,6 +168,8 @@ static uint8_t udp_splice_mark[UDP_MAX_FRAMES];
  *		(--dns-forward, or the host address standing for a stub
  *		resolver): answers from the resolver come back from there
  * @dns_dst:	That address, as the guest sent to it (IPv4: 4 bytes)
+ * @replied:	Something came back: the flow lives UDP_CONN_TIMEOUT, not
+ *		UDP_UNREPLIED_TIMEOUT
  * @mapped:	@orig and @seen are valid
  * @seen:	Address the guest saw a local peer as (nat_inbound())
  * @orig:	That peer's real address (IPv4: first 4 bytes): the guest's
@@ -175,6 +181,7 @@ struct udp_flow {
 	uint8_t gw_real;
 	uint8_t dns;
 	uint8_t mapped;
+	uint8_t replied;
 	struct in6_addr dns_dst;
 	struct in6_addr seen;
 	struct in6_addr orig;
@@ -433,6 +440,7 @@ static int udp_tap_sock(const struct ctx *c, int v6, uint16_t port,
 	f->ts = t;
 	f->gw_real = 0;
 	f->mapped = 0;
+	f->replied = 0;
 	udp_out_active[v6][BITMAP_WORD(port)] |= BITMAP_BIT(port);
 	*gw_real = 0;
 	debug("UDP: opened socket for guest port %u (IPv%i)", port,
@@ -1091,6 +1099,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 			udp_rep[v6][gport].ts = t;
 		} else if (udp_out[v6][port].fd == ref.fd) {
 			udp_out[v6][port].ts = t;
+			udp_out[v6][port].replied = 1;
 		}
 
 		for (i = 0; i < n; i++) {
@@ -1321,7 +1330,8 @@ static void udp_out_expire(struct ctx *c, uint32_t t, int all)
 				if (!(word & 1))
 					continue;
 				if (f->fd >= 0 && !all &&
-				    t - f->ts < UDP_CONN_TIMEOUT)
+				    t - f->ts < (f->replied ? UDP_CONN_TIMEOUT :
+						 UDP_UNREPLIED_TIMEOUT))
 					continue;
 
 				if (f->fd >= 0) {
@@ -1344,10 +1354,31 @@ static void udp_out_expire(struct ctx *c, uint32_t t, int all)
  */
 void udp_timer(struct ctx *c, const struct timespec *now)
 {
+	static unsigned long logged = ULONG_MAX;
+	unsigned long open = 0;
+	size_t w;
+	int v;
+
 	udp_out_expire(c, (uint32_t)now->tv_sec, 0);
 
 	if (c->mode == MODE_PASTA)
 		udp_splice_timer(c, now);
+
+	/* --debug: what is open, whenever that changes */
+	for (v = 0; v < 2; v++) {
+		for (w = 0; w < ARRAY_SIZE(udp_out_active[v]); w++)
+			open += (unsigned long)
+				__builtin_popcountl(udp_out_active[v][w]);
+	}
+	open += udp_splice_open();
+	if (open != logged) {
+		logged = open;
+		debug("UDP: %lu flow sockets open; %lu bad length, %lu no "
+		      "socket, %lu not sent, %lu ICMP errors relayed, %lu "
+		      "over the rate limit", open, udp_stats.bad_len,
+		      udp_stats.no_sock, udp_stats.send_fail, udp_stats.errs,
+		      udp_stats.errs_limited);
+	}
 }
 
 /**
@@ -2050,6 +2081,29 @@ static void udp_splice_init(struct ctx *c)
 	else
 		debug("UDP: %i namespace sockets bound for -U, %i failed",
 		      a.bound, a.failed);
+}
+
+/**
+ * udp_splice_open() - Count the local bypass flow sockets open
+ *
+ * Return: number of flow sockets
+ */
+static unsigned long udp_splice_open(void)
+{
+	unsigned long n = 0;
+	size_t w;
+	int dir, v;
+
+	for (dir = 0; dir < 2; dir++) {
+		for (v = 0; v < 2; v++) {
+			for (w = 0; w < ARRAY_SIZE(udp_splice_active[dir][v]);
+			     w++)
+				n += (unsigned long)__builtin_popcountl(
+					udp_splice_active[dir][v][w]);
+		}
+	}
+
+	return n;
 }
 
 /**
