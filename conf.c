@@ -2104,7 +2104,10 @@ void conf(struct ctx *c, int argc, char **argv)
 	if (c->ifi6) {
 		if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_ll))
 			conf_addr_ll_from_mac(&c->ip6.addr_ll, c->mac);
-		c->ip6.addr_ll_seen = c->ip6.addr_ll;
+		/* The guest's link-local address is learnt from its frames
+		 * (tap.c): ours isn't a stand-in for it
+		 */
+		c->ip6.addr_ll_seen = in6addr_any;
 
 		if (c->mtu && c->mtu < IPV6_MIN_MTU)
 			warn("MTU %i is below the IPv6 minimum of %i",
