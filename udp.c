@@ -280,6 +280,9 @@ static const struct in6_addr *udp_guest_addr6(const struct ctx *c,
 	return &c->ip6.addr;
 }
 
+static unsigned long udp_sock_failed;	/* guest datagrams dropped: no
+					 * socket (limits, -o, bind device) */
+
 /**
  * udp_sock_new() - Create a UDP socket, bound to @port if possible
  * @c:		Execution context
@@ -334,6 +337,10 @@ static int udp_sock_new(const struct ctx *c, int v6, const void *bind_addr,
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+
+	/* --freebind: forwarded ports only, not flow sockets */
+	if (c->freebind && (refdata & UDP_REF_IN))
+		sock_freebind(fd, v6 ? AF_INET6 : AF_INET);
 
 	if (ifname && *ifname && sock_bind_dev(fd, ifname)) {
 		ret = -errno;
@@ -415,11 +422,20 @@ static int udp_tap_sock(const struct ctx *c, int v6, uint16_t port,
 		return f->fd;
 	}
 
-	fd = udp_sock_new(c, v6, NULL, NULL, port, 1,
-			  port | (v6 ? UDP_REF_V6 : 0));
+	/* -o and --outbound-if4/6 apply to flow sockets */
+	if (v6)
+		fd = udp_sock_new(c, 1, IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_out) ?
+				  NULL : &c->ip6.addr_out, c->ip6.ifname_bind,
+				  port, 1, port | UDP_REF_V6);
+	else
+		fd = udp_sock_new(c, 0, c->ip4.addr_out.s_addr ?
+				  &c->ip4.addr_out : NULL, c->ip4.ifname_bind,
+				  port, 1, port);
 	if (fd < 0) {
-		warn_ratelimit("UDP: can't open socket for guest port %u: %s",
-			       port, strerror(-fd));
+		udp_sock_failed++;
+		warn_ratelimit("UDP: can't open socket for guest port %u, "
+			       "datagram dropped (%lu so far): %s", port,
+			       udp_sock_failed, strerror(-fd));
 		return -1;
 	}
 
@@ -1175,8 +1191,8 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 void udp_init(struct ctx *c)
 {
 	const struct fwd_ports *fwd = &c->udp_fwd_in;
-	unsigned int port;
-	int v, bound = 0, failed = 0;
+	unsigned int port, wanted = 0, ports = 0;
+	int v, bound = 0, failed = 0, err = 0;
 
 	for (v = 0; v < 2; v++) {
 		for (port = 0; port < NUM_PORTS; port++) {
@@ -1190,31 +1206,27 @@ void udp_init(struct ctx *c)
 		udp_splice_init(c);
 
 	if (!(fwd->mode == FWD_SPEC ||
-	      (fwd->mode == FWD_ALL && c->mode == MODE_PASST) ||
 	      (fwd->mode == FWD_AUTO && c->mode == MODE_PASTA)))
 		return;
 
 	for (port = 1; port < NUM_PORTS; port++) {
-		const struct fwd_addr *fa = NULL;
+		const struct fwd_addr *fa = fwd_bind_addr(fwd, port);
+		int ok = 0;
 
 		if (!fwd_port_is_set(fwd, port))
 			continue;
-		if (fwd->addr_idx[port] &&
-		    fwd->addr_idx[port] <= fwd->addr_count)
-			fa = &fwd->addr[fwd->addr_idx[port] - 1];
+		wanted++;
 
 		for (v = 0; v < 2; v++) {
 			int af = v ? AF_INET6 : AF_INET, fd;
 			const void *ba = NULL;
 
-			if (!(v ? c->ifi6 : c->ifi4))
+			if (!(v ? c->ifi6 : c->ifi4) ||
+			    !fwd_port_af(fwd, port, af))
 				continue;
-			if (fa && fa->af) {
-				if (fa->af != af)
-					continue;
+			if (fa && fa->af)
 				ba = v ? (const void *)&fa->a6 :
 					 (const void *)&fa->a4;
-			}
 
 			fd = udp_sock_new(c, v, ba, fa ? fa->ifname : NULL,
 					  (uint16_t)port, 0,
@@ -1222,7 +1234,9 @@ void udp_init(struct ctx *c)
 					  UDP_REF_IN);
 			if (fd < 0) {
 				failed++;
-				if (fwd->mode == FWD_SPEC)
+				err = fd;
+				if (fwd->mode == FWD_SPEC &&
+				    !fwd_port_quiet(fwd, port))
 					warn("UDP: can't bind port %u "
 					     "(IPv%i) for -u: %s", port,
 					     v ? 6 : 4, strerror(-fd));
@@ -1230,9 +1244,14 @@ void udp_init(struct ctx *c)
 			}
 			udp_in[v][port] = fd;
 			bound++;
+			ok = 1;
 		}
+		ports += ok;
 	}
 
+	if (fwd->mode == FWD_SPEC && wanted && !ports)
+		die("Can't bind any UDP port for -u/--udp-ports: %s",
+		    strerror(err ? -err : EADDRNOTAVAIL));
 	debug("UDP: %i inbound sockets bound, %i failed", bound, failed);
 }
 
@@ -1869,6 +1888,7 @@ static int udp_splice_scan(int proc[2], struct fwd_ports *fwd,
 		if (rc > 0)
 			added += rc;
 	}
+	fwd_auto_filter(fwd, fwd->map);	/* "RANGE,auto" */
 
 	return added;
 }
@@ -1896,13 +1916,10 @@ static int udp_splice_bind_ns(void *arg)
 	}
 
 	for (port = 1; port < NUM_PORTS; port++) {
-		const struct fwd_addr *fa = NULL;
+		const struct fwd_addr *fa = fwd_bind_addr(fwd, port);
 
 		if (!fwd_port_is_set(fwd, port))
 			continue;
-		if (fwd->addr_idx[port] &&
-		    fwd->addr_idx[port] <= fwd->addr_count)
-			fa = &fwd->addr[fwd->addr_idx[port] - 1];
 
 		for (v = 0; v < 2; v++) {
 			int fd;
@@ -2024,6 +2041,7 @@ static void udp_splice_auto(struct ctx *c)
 				     c->udp_fwd_out.map) < 0)
 				goto out;
 		}
+		fwd_auto_filter(&c->udp_fwd_in, want);
 
 		for (port = 1; port < NUM_PORTS; port++) {
 			int set = !!bitmap_isset(want, port);
@@ -2032,6 +2050,8 @@ static void udp_splice_auto(struct ctx *c)
 				continue;
 
 			for (v = 0; v < 2; v++) {
+				const struct fwd_addr *fa;
+				const void *ba;
 				int fd;
 
 				if (!set) {
@@ -2044,7 +2064,15 @@ static void udp_splice_auto(struct ctx *c)
 				}
 				if (!(v ? c->ifi6 : c->ifi4))
 					continue;
-				fd = udp_sock_new(c, v, NULL, NULL,
+				fa = fwd_bind_addr(&c->udp_fwd_in, port);
+				ba = NULL;
+				if (fa && fa->af) {
+					if (fa->af != (v ? AF_INET6 : AF_INET))
+						continue;
+					ba = v ? (const void *)&fa->a6 :
+						 (const void *)&fa->a4;
+				}
+				fd = udp_sock_new(c, v, ba, fa ? fa->ifname : NULL,
 						  (uint16_t)port, 0,
 						  port | (v ? UDP_REF_V6 : 0) |
 						  UDP_REF_IN);
@@ -2068,6 +2096,7 @@ out:
 		if (fwd_scan(udp_proc_init[v], 1, want, c->udp_fwd_in.map) < 0)
 			return;
 	}
+	fwd_auto_filter(&c->udp_fwd_out, want);
 
 	for (port = 1; port < NUM_PORTS; port++) {
 		int set = !!bitmap_isset(want, port);

@@ -27,6 +27,10 @@
 #include "util.h"
 #include "log.h"
 
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND		78	/* linux/in6.h, Linux 4.15: not in glibc */
+#endif
+
 #define NS_CALL_STACK_SIZE	(256 * 1024)	/* netlink + tap set-up */
 
 static char ns_call_stack[NS_CALL_STACK_SIZE] __attribute__((aligned(16)));
@@ -153,6 +157,72 @@ int sock_bind_dev(int s, const char *ifname)
 {
 	return setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, ifname,
 			  (socklen_t)strnlen(ifname, IFNAMSIZ));
+}
+
+/**
+ * sock_bind_outbound() - Apply -o and --outbound-if4/6 to an outbound socket
+ * @c:		Execution context
+ * @s:		Socket, not bound or connected yet
+ * @af:		AF_INET or AF_INET6
+ * @port:	Port to bind to with the -o address, host order, 0 for any
+ *
+ * Return: 0 on success (or nothing to do), -errno on failure
+ */
+int sock_bind_outbound(const struct ctx *c, int s, int af, uint16_t port)
+{
+	union {
+		struct sockaddr_in a4;
+		struct sockaddr_in6 a6;
+	} sa;
+	const char *ifname;
+	socklen_t sl = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	if (af == AF_INET) {
+		ifname = c->ip4.ifname_bind;
+		if (c->ip4.addr_out.s_addr) {
+			sa.a4.sin_family = AF_INET;
+			sa.a4.sin_addr = c->ip4.addr_out;
+			sa.a4.sin_port = htons(port);
+			sl = sizeof(sa.a4);
+		}
+	} else {
+		ifname = c->ip6.ifname_bind;
+		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_out)) {
+			sa.a6.sin6_family = AF_INET6;
+			sa.a6.sin6_addr = c->ip6.addr_out;
+			sa.a6.sin6_port = htons(port);
+			if (IN6_IS_ADDR_LINKLOCAL(&c->ip6.addr_out))
+				sa.a6.sin6_scope_id = c->ifi6;
+			sl = sizeof(sa.a6);
+		}
+	}
+
+	if (*ifname && sock_bind_dev(s, ifname))
+		return -errno;
+
+	if (sl && bind(s, (struct sockaddr *)&sa, sl))
+		return -errno;
+
+	return 0;
+}
+
+/**
+ * sock_freebind() - Allow binding an address the host doesn't have (yet)
+ * @s:		Socket, not bound yet
+ * @af:		Its address family
+ *
+ * Return: 0 on success, -1 with errno set on failure
+ */
+int sock_freebind(int s, int af)
+{
+	int one = 1;
+
+	if (af == AF_INET6)
+		return setsockopt(s, IPPROTO_IPV6, IPV6_FREEBIND,
+				  &one, sizeof(one));
+
+	return setsockopt(s, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 }
 
 /**

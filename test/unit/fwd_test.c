@@ -73,10 +73,37 @@ static void bad(int pasta, const char *spec)
 {
 	int ret = parse(pasta, spec, (char *)NULL);
 
-	CHECK(ret == -1, "'%s' (%s) accepted", spec, pasta ? "pasta" : "passt");
+	CHECK(ret == FWD_ERR_SYNTAX, "'%s' (%s): %i, not a syntax error", spec,
+	      pasta ? "pasta" : "passt", ret);
 	CHECK(ret == 0 || (*errbuf && !strchr(errbuf, '\n')),
 	      "'%s': no one-line explanation", spec);
 	CHECK(ret == 0 || count() == 0, "'%s' rejected but left ports", spec);
+}
+
+/* Expect @b, after @a (or @a alone if @b is NULL), to be a conflict whose
+ * one-line explanation names both rules, leaving the table as it was
+ */
+static void conflict(int pasta, const char *a, const char *b)
+{
+	unsigned int before = 0;
+	int ret;
+
+	if (b) {
+		CHECK(!parse(pasta, a, NULL), "'%s': %s", a, errbuf);
+		before = count();
+		ret = fwd_parse(&t, b, pasta, errbuf, sizeof(errbuf));
+	} else {
+		ret = parse(pasta, a, NULL);
+	}
+
+	CHECK(ret == FWD_ERR_CONFLICT, "'%s' then '%s' (%s): %i, not a "
+	      "conflict (%s)", a, b ? b : "-", pasta ? "pasta" : "passt", ret,
+	      errbuf);
+	CHECK(*errbuf && !strchr(errbuf, '\n'), "'%s' '%s': no one-line "
+	      "explanation", a, b ? b : "-");
+	CHECK(strstr(errbuf, a) && (!b || strstr(errbuf, b)),
+	      "'%s' '%s': rules not named in '%s'", a, b ? b : "-", errbuf);
+	CHECK(count() == before, "'%s' '%s': table changed", a, b ? b : "-");
 }
 
 static void test_examples(void)
@@ -155,12 +182,10 @@ static void test_examples(void)
 		      !fwd_port_is_set(&t, 20000) &&
 		      !fwd_port_is_set(&t, 20010) &&
 		      fwd_port_is_set(&t, 20011), "~20000-20010");
-		if (pasta)
-			CHECK(count() == 65535 - 11 &&
-			      fwd_port_is_set(&t, 65535), "~ pasta: all");
-		else
-			CHECK(count() == 49151 - 11 &&
-			      !fwd_port_is_set(&t, 49152), "~ passt: non-eph");
+		CHECK(count() == 49151 - 11 && !fwd_port_is_set(&t, 49152),
+		      "~: non-ephemeral ports only");
+		CHECK(fwd_port_quiet(&t, 1) && fwd_port_quiet(&t, 49151),
+		      "~: best effort");
 	}
 }
 
@@ -170,11 +195,12 @@ static void test_keywords(void)
 	      "none");
 	CHECK(!parse(1, "none", NULL) && t.mode == FWD_NONE, "pasta none");
 
-	CHECK(!parse(0, "all", NULL) && t.mode == FWD_ALL, "all");
+	CHECK(!parse(0, "all", NULL) && t.mode == FWD_SPEC, "all");
 	CHECK(count() == 49151 && fwd_port_is_set(&t, 1) &&
 	      fwd_port_is_set(&t, 49151) && !fwd_port_is_set(&t, 49152),
 	      "all: non-ephemeral ports");
-	bad(1, "all");
+	CHECK(fwd_port_quiet(&t, 80) && !fwd_target_addr(&t, 80), "all: quiet");
+	CHECK(!parse(1, "all", NULL) && count() == 49151, "pasta: all");
 
 	CHECK(!parse(1, "auto", NULL) && t.mode == FWD_AUTO && !count(),
 	      "auto");
@@ -183,9 +209,9 @@ static void test_keywords(void)
 	CHECK(!parse(0, "none", "none", NULL), "none twice");
 	CHECK(parse(0, "none", "22", NULL) == -1, "none, 22");
 	CHECK(parse(0, "22", "none", NULL) == -1, "22, none");
-	CHECK(parse(0, "all", "22", NULL) == -1, "all, 22");
-	CHECK(parse(1, "auto", "22", NULL) == -1, "auto, 22");
-	CHECK(parse(1, "22", "auto", NULL) == -1, "22, auto");
+	conflict(0, "all", "22");
+	conflict(1, "auto", "22");
+	conflict(1, "22", "auto");
 	CHECK(parse(1, "none", "auto", NULL) == -1, "none, auto");
 	bad(0, "None");
 	bad(0, "192.0.2.1%/22");
@@ -201,12 +227,11 @@ static void test_accumulate(void)
 	CHECK(count() == 2 && fwd_port_is_set(&t, 80) &&
 	      fwd_port_is_set(&t, 443), "80, 443");
 
-	CHECK(!parse(0, "80", "80", NULL), "80 twice: %s", errbuf);
-	CHECK(!parse(0, "22,22", NULL), "22,22: %s", errbuf);
-	CHECK(parse(0, "80", "80:8080", NULL) == -1, "80 then 80:8080");
-	CHECK(parse(0, "22,22:23", NULL) == -1, "22,22:23");
-	CHECK(parse(0, "80", "192.0.2.1/80", NULL) == -1,
-	      "80 with two addresses");
+	conflict(0, "80", "80");
+	conflict(0, "22,22", NULL);
+	conflict(0, "80", "80:8080");
+	conflict(0, "22,22:23", NULL);
+	conflict(0, "80", "192.0.2.1/80");
 
 	/* A rejected spec leaves the table as it was */
 	CHECK(parse(0, "80", "81,82,junk", NULL) == -1, "junk after 80");
@@ -214,7 +239,7 @@ static void test_accumulate(void)
 
 	/* Exclusions are local to their specification */
 	CHECK(!parse(1, "80", "~80", NULL), "80, ~80: %s", errbuf);
-	CHECK(count() == 65535, "80, ~80 count %u", count());
+	CHECK(count() == 49151, "80, ~80 count %u", count());
 
 	/* Same address reused, different ones get their own slot */
 	CHECK(!parse(0, "192.0.2.1/22", "192.0.2.1/23", "2001:db8::1/24",
@@ -249,7 +274,6 @@ static void test_addresses(void)
 	bad(0, "192.0.2.256/22");
 	bad(0, "localhost/22");
 	bad(0, "2001:db8::g/22");
-	bad(0, "[::1]/22");
 	bad(0, "192.0.2.1/192.0.2.2/22");
 	bad(0, "22/80");
 	bad(0, "1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb/22");
@@ -324,7 +348,7 @@ static void test_edges(void)
 	CHECK(!fwd_port_is_set(&t, 65536 + 7), "out of range is_set");
 	t.delta[7] = 10;
 	fwd_port_clear(&t, 7);
-	CHECK(!fwd_port_is_set(&t, 7) && t.delta[7] == 0, "fwd_port_clear");
+	CHECK(!fwd_port_is_set(&t, 7), "fwd_port_clear");
 	fwd_port_clear(&t, 70000);
 	CHECK(fwd_target(&t, 70000) == 70000, "out of range target");
 }
