@@ -594,7 +594,7 @@ static int fwd_parse_item(struct fwd_scratch *s, const char *item,
 			p = colon + strlen(colon);
 		}
 
-		if (*p || !to_idx) {
+		if (slash || !to_idx) {
 			if (fwd_parse_range(&p, &tfirst, &tlast, err, errlen))
 				return FWD_ERR_SYNTAX;
 
