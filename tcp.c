@@ -2415,8 +2415,8 @@ static int tcp_listen_one(const struct ctx *c, int af, const void *addr,
 static void tcp_listen_init(const struct ctx *c)
 {
 	const struct fwd_ports *fwd = &c->tcp_fwd_in;
-	unsigned int port, bound = 0, wanted = 0;
-	int err = 0;
+	unsigned int port, bound = 0, wanted = 0, budget_out = 0, held = 0;
+	int err = 0, held_err = 0;
 
 	/* pasta's "auto" mode belongs to the splice path, not here */
 	if (fwd->mode != FWD_SPEC)
@@ -2438,11 +2438,21 @@ static void tcp_listen_init(const struct ctx *c)
 			if (!(v ? c->ifi6 : c->ifi4) ||
 			    !fwd_port_af(fwd, port, af))
 				continue;
+
+			if (fwd_port_quiet(fwd, port) && fd_budget_take()) {
+				if (!budget_out++)
+					warn("TCP: descriptor budget for 'all' "
+					     "used up, ports from %u on not "
+					     "forwarded", port);
+				continue;
+			}
 			if (a && a->af)
 				addr = v ? (const void *)&a->a6 :
 					   (const void *)&a->a4;
 
 			r = tcp_listen_one(c, af, addr, ifname, port);
+			if (r && fwd_port_quiet(fwd, port))
+				fd_budget_return();
 			if (r)
 				ret = r;
 			else
@@ -2454,14 +2464,29 @@ static void tcp_listen_init(const struct ctx *c)
 		else if (ret)
 			err = ret;
 
-		if (ret && !fwd_port_quiet(fwd, port))
+		if (!ret || fwd_port_quiet(fwd, port))
+			continue;
+
+		/* Held until something binds: if nothing does, one line */
+		if (!bound && !held) {
+			held = port;
+			held_err = ret;
+		} else {
 			warn("Can't bind TCP port %u for -t/--tcp-ports: %s",
 			     port, strerror(-ret));
+		}
 	}
 
-	if (wanted && !bound)
+	if (wanted && !bound) {
+		if (wanted == 1 && held)
+			die("Can't bind TCP port %u for -t/--tcp-ports: %s",
+			    held, strerror(-held_err));
 		die("Can't bind any TCP port for -t/--tcp-ports: %s",
 		    strerror(err ? -err : EADDRNOTAVAIL));
+	}
+	if (held)
+		warn("Can't bind TCP port %u for -t/--tcp-ports: %s", held,
+		     strerror(-held_err));
 	debug("TCP: listening on %u of %u forwarded ports", bound, wanted);
 }
 

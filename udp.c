@@ -1191,8 +1191,8 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 void udp_init(struct ctx *c)
 {
 	const struct fwd_ports *fwd = &c->udp_fwd_in;
-	unsigned int port, wanted = 0, ports = 0;
-	int v, bound = 0, failed = 0, err = 0;
+	unsigned int port, wanted = 0, ports = 0, budget_out = 0, held = 0;
+	int v, bound = 0, failed = 0, err = 0, held_err = 0;
 
 	for (v = 0; v < 2; v++) {
 		for (port = 0; port < NUM_PORTS; port++) {
@@ -1224,6 +1224,14 @@ void udp_init(struct ctx *c)
 			if (!(v ? c->ifi6 : c->ifi4) ||
 			    !fwd_port_af(fwd, port, af))
 				continue;
+			if (fwd_port_quiet(fwd, port) && fwd->mode == FWD_SPEC &&
+			    fd_budget_take()) {
+				if (!budget_out++)
+					warn("UDP: descriptor budget for 'all' "
+					     "used up, ports from %u on not "
+					     "forwarded", port);
+				continue;
+			}
 			if (fa && fa->af)
 				ba = v ? (const void *)&fa->a6 :
 					 (const void *)&fa->a4;
@@ -1235,11 +1243,20 @@ void udp_init(struct ctx *c)
 			if (fd < 0) {
 				failed++;
 				err = fd;
-				if (fwd->mode == FWD_SPEC &&
-				    !fwd_port_quiet(fwd, port))
-					warn("UDP: can't bind port %u "
-					     "(IPv%i) for -u: %s", port,
-					     v ? 6 : 4, strerror(-fd));
+				if (fwd_port_quiet(fwd, port) &&
+				    fwd->mode == FWD_SPEC) {
+					fd_budget_return();
+					continue;
+				}
+				if (fwd->mode != FWD_SPEC)
+					continue;
+				if (!ports && !held) {
+					held = port;	/* one line if fatal */
+					held_err = fd;
+					continue;
+				}
+				warn("UDP: can't bind port %u (IPv%i) for -u: %s",
+				     port, v ? 6 : 4, strerror(-fd));
 				continue;
 			}
 			udp_in[v][port] = fd;
@@ -1249,9 +1266,16 @@ void udp_init(struct ctx *c)
 		ports += ok;
 	}
 
-	if (fwd->mode == FWD_SPEC && wanted && !ports)
+	if (fwd->mode == FWD_SPEC && wanted && !ports) {
+		if (wanted == 1 && held)
+			die("Can't bind UDP port %u for -u/--udp-ports: %s",
+			    held, strerror(-held_err));
 		die("Can't bind any UDP port for -u/--udp-ports: %s",
 		    strerror(err ? -err : EADDRNOTAVAIL));
+	}
+	if (held)
+		warn("UDP: can't bind port %u for -u: %s", held,
+		     strerror(-held_err));
 	debug("UDP: %i inbound sockets bound, %i failed", bound, failed);
 }
 

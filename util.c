@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -157,6 +158,44 @@ int sock_bind_dev(int s, const char *ifname)
 {
 	return setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, ifname,
 			  (socklen_t)strnlen(ifname, IFNAMSIZ));
+}
+
+/* Best-effort forwarding ("all", or a list of exclusions only) may take at
+ * most half of the descriptor limit, TCP and UDP together: the rest is for
+ * the connections and flows those listeners bring, and for our own needs.
+ * -1: not computed yet.
+ */
+static long fd_budget = -1;
+
+/**
+ * fd_budget_take() - Account for one more best-effort listening socket
+ *
+ * Return: 0 if there's room for one more (now taken), -1 if not
+ */
+int fd_budget_take(void)
+{
+	if (fd_budget < 0) {
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur > FD_REF_MAX)
+			fd_budget = FD_REF_MAX / 2;
+		else
+			fd_budget = (long)rl.rlim_cur / 2;
+	}
+
+	if (!fd_budget)
+		return -1;
+
+	fd_budget--;
+	return 0;
+}
+
+/**
+ * fd_budget_return() - Give back what fd_budget_take() took: bind failed
+ */
+void fd_budget_return(void)
+{
+	fd_budget++;
 }
 
 /**
