@@ -136,7 +136,8 @@
 
 /* Local bypass, see the last section of this file */
 static int udp_splice_local(const struct ctx *c, int v6,
-			    const struct sockaddr_in6 *sn);
+			    const struct sockaddr_in6 *sn,
+			    const struct fwd_to *to);
 static void udp_splice_send(struct ctx *c, int dir, int v6, uint16_t lport,
 			    int n, const struct timespec *now);
 static void udp_splice_handler(struct ctx *c, union epoll_ref ref,
@@ -988,6 +989,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 		      const struct timespec *now)
 {
 	uint16_t port = (uint16_t)(ref.data & UDP_REF_PORT_MASK), gport;
+	const struct fwd_to *to;
 	int v6 = !!(ref.data & UDP_REF_V6), in = !!(ref.data & UDP_REF_IN);
 	uint32_t t = (uint32_t)now->tv_sec;
 	size_t mtu = udp_mtu(c);
@@ -999,6 +1001,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 	}
 
 	gport = in ? (uint16_t)fwd_target(&c->udp_fwd_in, port) : port;
+	to = in ? fwd_target_addr(&c->udp_fwd_in, port) : NULL;
 	dns = !in && udp_out[v6][port].fd == ref.fd && udp_out[v6][port].dns;
 
 	if (events & EPOLLERR)
@@ -1059,8 +1062,10 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 				continue;
 			}
 
-			/* pasta: loopback clients take the local bypass */
-			if (in && udp_splice_local(c, v6, sn)) {
+			/* pasta: loopback clients take the local bypass, and
+			 * so does anybody's traffic to a loopback target
+			 */
+			if (in && udp_splice_local(c, v6, sn, to)) {
 				udp_splice_mark[i] = 1;
 				spliced++;
 				continue;
@@ -1075,7 +1080,8 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 					(const struct sockaddr_in *)
 					(const void *)sn;
 				struct in_addr src = sn4->sin_addr;
-				struct in_addr dst = udp_guest_addr4(c);
+				struct in_addr dst = to ? to->a4 :
+						     udp_guest_addr4(c);
 				struct in_addr orig = src;
 
 				if (sn4->sin_family != AF_INET)
@@ -1134,7 +1140,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 					src = c->ip6.dns_match;
 				else
 					local = nat_inbound(c, AF_INET6, &src);
-				dst = udp_guest_addr6(c, &src);
+				dst = to ? &to->a6 : udp_guest_addr6(c, &src);
 
 				put_be16(uh, sport);
 				ck = csum(uh, l4len,
@@ -1525,17 +1531,28 @@ static int udp_splice_epoll(const struct ctx *c, int fd, uint32_t data)
  * @c:		Execution context
  * @v6:		IPv6 socket if set
  * @sn:		Source address as returned by recvmmsg()
+ * @to:		Target address of the forwarding rule, NULL if none
  *
  * Return: 1 if it should take the local bypass, 0 otherwise
  */
 static int udp_splice_local(const struct ctx *c, int v6,
-			    const struct sockaddr_in6 *sn)
+			    const struct sockaddr_in6 *sn,
+			    const struct fwd_to *to)
 {
 	const struct sockaddr_in *sn4 = (const struct sockaddr_in *)
 					(const void *)sn;
 
 	if (c->mode != MODE_PASTA)
 		return 0;
+
+	/* "PORT:toaddr": a loopback target is only reachable this way, from
+	 * any IPv4 client (replies go back to the address the flow keeps),
+	 * an IPv6 one only from loopback; any other target is the tap's
+	 */
+	if (to && !fwd_to_is_loopback(to))
+		return 0;
+	if (to && !v6)
+		return sn4->sin_family == AF_INET && sn4->sin_port;
 
 	if (v6)
 		return sn->sin6_family == AF_INET6 && sn->sin6_port &&
@@ -1696,13 +1713,18 @@ static void udp_splice_send(struct ctx *c, int dir, int v6, uint16_t lport,
 {
 	const struct fwd_ports *fwd = dir == UDP_SPLICE_IN ? &c->udp_fwd_in :
 							      &c->udp_fwd_out;
+	const struct fwd_to *to = fwd_target_addr(fwd, lport);
 	uint16_t tport = (uint16_t)fwd_target(fwd, lport);
 	uint32_t t = (uint32_t)now->tv_sec;
 	socklen_t sl;
 	int i, j;
 
 	sl = udp_splice_dst(&udp_splice_to, v6, htonl(INADDR_LOOPBACK), tport);
-	if (dir == UDP_SPLICE_IN && !c->host_lo_to_ns_lo)
+	if (to && v6)		/* "PORT:toaddr" of the rule */
+		udp_splice_to.sa6.sin6_addr = to->a6;
+	else if (to)
+		udp_splice_to.sa4.sin_addr = to->a4;
+	else if (dir == UDP_SPLICE_IN && !c->host_lo_to_ns_lo)
 		udp_splice_public(c, v6, &udp_splice_to);
 
 	for (i = 0; i < n && i < UDP_MAX_FRAMES; i++) {
@@ -1861,7 +1883,8 @@ static void udp_splice_handler(struct ctx *c, union epoll_ref ref,
 				if (trunc)
 					udp_stats.trunc++;
 				udp_splice_mark[i] = !trunc &&
-					udp_splice_local(c, v6, &udp_names[i]);
+					udp_splice_local(c, v6, &udp_names[i],
+							 NULL);
 			}
 			udp_splice_send(c, UDP_SPLICE_OUT, v6, port, n, now);
 		}

@@ -19,7 +19,8 @@
 #   server on the namespace's second address, port 8611, not the one on its
 #   main address; -t 8612:127.0.0.2/8613 reaches 127.0.0.2:8613 in the
 #   namespace (loopback target: the splice path), from remote and from the
-#   host's loopback
+#   host's loopback; the same for UDP (-u 8614:192.0.2.77/8615,
+#   -u 8616:127.0.0.2/8617)
 # - -t 0.0.0.0/all in pasta: an unprivileged port (5000) is forwarded, low
 #   ports pasta may not bind are skipped without a word
 # - -t 8600-8610,auto: a server on 8605 started in the namespace is
@@ -155,7 +156,7 @@ one_line_exit1 nothing_bound_no_freebind host_user_pidns "$PASTA" -f \
 
 # --- Target addresses: the namespace's second address, and its loopback
 if pasta_start --config-net -t 8610:$NS2/8611 -t 8612:127.0.0.2/8613 \
-	-u none -T none -U none; then
+	-u 8614:$NS2/8615 -u 8616:127.0.0.2/8617 -T none -U none; then
 	in_ns ip addr add $NS2/32 dev eth0
 	line_server ns2 in_ns "TCP4-LISTEN:8611,bind=$NS2" ns2-8611
 	line_server nsmain in_ns "TCP4-LISTEN:8610" nsmain-8610
@@ -167,6 +168,17 @@ if pasta_start --config-net -t 8610:$NS2/8611 -t 8612:127.0.0.2/8613 \
 	expect_line to_loopback_hostlo in_host 127.0.0.1 8612 nslo2-8613
 	# IPv4 target: only IPv4 listens
 	expect_refused to_addr_no_v6 in_host ::1 8610
+	bg nsu2 in_ns socat "UDP4-RECVFROM:8615,bind=$NS2,fork" \
+		'SYSTEM:echo ns2-udp'
+	bg nsulo2 in_ns socat "UDP4-RECVFROM:8617,bind=127.0.0.2,fork" \
+		'SYSTEM:echo nslo2-udp'
+	wait_for 5 udp_bound in_ns 8617 || true
+	tcp_expect to_addr_udp_remote '^ns2-udp$' \
+		in_remote timeout 5 socat -T 3 - "UDP4:$HOST4:8614" <<<"hi"
+	tcp_expect to_loopback_udp_remote '^nslo2-udp$' \
+		in_remote timeout 5 socat -T 3 - "UDP4:$HOST4:8616" <<<"hi"
+	tcp_expect to_loopback_udp_hostlo '^nslo2-udp$' \
+		in_host timeout 5 socat -T 3 - "UDP4:127.0.0.1:8616" <<<"hi"
 else
 	fail to_addr "pasta did not start: $(head -3 "$TMP/pasta.log" | tr '\n' ' ')"
 fi
