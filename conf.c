@@ -1881,7 +1881,7 @@ void conf(struct ctx *c, int argc, char **argv)
 			conf_mac(optarg, c->ns_mac, "--ns-mac-addr");
 			break;
 		case OPT_STATS:
-			if (str_to_uint(optarg, 3600 * 24, &v) || !v)
+			if (str_to_uint(optarg, 3600UL * 24, &v) || !v)
 				die("Invalid delay for --stats: %.32s (must be "
 				    "1..86400 seconds)", optarg);
 			c->stats_delay = (int)v;
