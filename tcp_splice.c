@@ -1276,11 +1276,15 @@ void tcp_splice_init(struct ctx *c)
 				continue;
 
 			wanted++;
+			if (fwd_port_quiet(fwd, port) && fd_budget_take())
+				continue;	/* "all": half the limit at most */
 			ret = tcp_splice_listen_port(c, SIDE_NS, fwd, port);
 			if (!ret) {
 				bound++;
 				continue;
 			}
+			if (fwd_port_quiet(fwd, port))
+				fd_budget_return();
 			err = ret;
 			if (!fwd_port_quiet(fwd, port))
 				warn("Can't bind TCP port %u in namespace for "

@@ -1978,12 +1978,21 @@ static int udp_splice_bind_ns(void *arg)
 			if (udp_splice_ns[v][port])
 				continue;	/* auto: bound in an earlier round */
 
+			if (fwd_port_quiet(fwd, port) &&
+			    fwd->mode == FWD_SPEC && fd_budget_take())
+				continue;	/* "all": half the limit at most */
+
 			fd = udp_splice_sock(v, (uint16_t)port, 0);
 			if (fd >= 0)
 				fd = udp_splice_epoll(c, fd, port | UDP_REF_NS |
 						      (v ? UDP_REF_V6 : 0));
 			if (fd < 0) {
 				a->failed++;
+				if (fwd_port_quiet(fwd, port) &&
+				    fwd->mode == FWD_SPEC) {
+					fd_budget_return();
+					continue;
+				}
 				if (fwd->mode == FWD_SPEC)
 					warn("UDP: can't bind port %u (IPv%i) "
 					     "in namespace for -U: %s", port,
