@@ -203,7 +203,7 @@ void fd_budget_return(void)
  * @c:		Execution context
  * @s:		Socket, not bound or connected yet
  * @af:		AF_INET or AF_INET6
- * @port:	Port to bind to with the -o address, host order, 0 for any
+ * @port:	Port to bind to, host order, 0 for any
  *
  * Return: 0 on success (or nothing to do), -errno on failure
  */
@@ -216,10 +216,11 @@ int sock_bind_outbound(const struct ctx *c, int s, int af, uint16_t port)
 	const char *ifname;
 	socklen_t sl = 0;
 
+	/* A port alone (ping identifier) is bound too, to any address */
 	memset(&sa, 0, sizeof(sa));
 	if (af == AF_INET) {
 		ifname = c->ip4.ifname_bind;
-		if (c->ip4.addr_out.s_addr) {
+		if (c->ip4.addr_out.s_addr || port) {
 			sa.a4.sin_family = AF_INET;
 			sa.a4.sin_addr = c->ip4.addr_out;
 			sa.a4.sin_port = htons(port);
@@ -227,7 +228,7 @@ int sock_bind_outbound(const struct ctx *c, int s, int af, uint16_t port)
 		}
 	} else {
 		ifname = c->ip6.ifname_bind;
-		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_out)) {
+		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_out) || port) {
 			sa.a6.sin6_family = AF_INET6;
 			sa.a6.sin6_addr = c->ip6.addr_out;
 			sa.a6.sin6_port = htons(port);
