@@ -1190,9 +1190,10 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
  * udp_init() - Bind sockets for inbound forwarded ports
  * @c:		Execution context
  *
- * passt forwards explicitly given ports and "all"; pasta explicit ones and
- * "auto" (ports found bound in the namespace at start, by udp_splice_init(),
- * which also binds the -U sockets in the namespace).
+ * Both modes forward explicitly given ports and "all" (best effort: quiet
+ * failures, within the descriptor budget, fatal only if nothing binds);
+ * pasta also "auto" (ports found bound in the namespace at start, by
+ * udp_splice_init(), which also binds the -U sockets in the namespace).
  */
 void udp_init(struct ctx *c)
 {
