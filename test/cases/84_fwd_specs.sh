@@ -172,6 +172,7 @@ if pasta_start --config-net -t 8610:$NS2/8611 -t 8612:127.0.0.2/8613 \
 		'SYSTEM:echo ns2-udp'
 	bg nsulo2 in_ns socat "UDP4-RECVFROM:8617,bind=127.0.0.2,fork" \
 		'SYSTEM:echo nslo2-udp'
+	wait_for 5 udp_bound in_ns 8615 || true
 	wait_for 5 udp_bound in_ns 8617 || true
 	tcp_expect to_addr_udp_remote '^ns2-udp$' \
 		in_remote timeout 5 socat -T 3 - "UDP4:$HOST4:8614" <<<"hi"
