@@ -59,7 +59,7 @@
 #define DNS_NAME_LEN_MAX	253		/* RFC 1035 2.3.4, as text */
 #define RUNAS_NAME_MAX		256		/* LOGIN_NAME_MAX on Linux */
 #define LOG_SIZE_MAX		(1024UL * 1024 * 1024)	/* 1 GiB: sanity */
-#define FWD_ERR_LEN		128
+#define FWD_ERR_LEN		160
 
 /* Default source MAC towards the guest: locally administered (IEEE 802
  * U/L bit set), the same for every instance, as the man page gives it
@@ -321,8 +321,8 @@ static void usage(const char *name, int status)
 "      --no-ndp            Disable NDP responses\n"
 "      --no-dhcpv6         Disable DHCPv6 server\n"
 "      --no-ra             Disable router advertisements\n"
-"      --freebind          Bind forwarded ports to any address, even\n"
-"                          one the host doesn't have (yet)\n"
+"      --freebind          Bind -t/-u ports to any address, even one\n"
+"                          the host doesn't have (yet)\n"
 "      --no-map-gw         Don't map gateway address to the host\n"
 "                          (same as --map-host-loopback none)\n"
 "      --map-host-loopback ADDR|none\n"
@@ -337,11 +337,17 @@ static void usage(const char *name, int status)
 "  -u, --udp-ports SPEC    UDP port forwarding to guest or namespace\n"
 "                          can be given multiple times; SPEC can be:\n"
 "                            none: don't forward any ports\n"
-"                            all: (passt only) all non-ephemeral ports\n"
-"                            auto: (pasta only) ports bound in namespace\n"
-"                            [ADDR][%%IFNAME/]PORT[-LAST][:TARGET[-TLAST]],...\n"
-"                              with ~PORT[-LAST] to exclude ports; only\n"
-"                              exclusions: forward all other ports\n"
+"                            [ADDR][%%IFNAME/]ITEM,... with ITEM one of:\n"
+"                              PORT[-LAST][:TOPORT[-TOLAST]]\n"
+"                              PORT[-LAST]:TOADDR[/TOPORT[-TOLAST]]\n"
+"                                to TOADDR instead of the guest's address\n"
+"                              ~PORT[-LAST]: exclude these ports\n"
+"                              all[:TOADDR]: all other non-ephemeral\n"
+"                                ports we can bind (best effort)\n"
+"                              auto: (pasta only) ports bound in the\n"
+"                                namespace, only the listed ones if any\n"
+"                            only exclusions: as 'all' with exclusions\n"
+"                          a port in two rules is an error\n"
 "                          UDP follows TCP ports (without translation)\n"
 "                          unless given; default: passt none, pasta auto\n"
 	);
@@ -1032,8 +1038,12 @@ static void conf_fwd(const struct ctx *c, struct fwd_ports *fwd,
 		     const char *arg, const char *opt)
 {
 	char err[FWD_ERR_LEN];
+	int ret;
 
-	if (fwd_parse(fwd, arg, c->mode == MODE_PASTA, err, sizeof(err)))
+	ret = fwd_parse(fwd, arg, c->mode == MODE_PASTA, err, sizeof(err));
+	if (ret == FWD_ERR_CONFLICT)
+		die("Conflicting %s rules: %s", opt, err);
+	if (ret)
 		die("Invalid port specification for %s '%.64s': %s", opt, arg,
 		    err);
 }
@@ -1043,23 +1053,13 @@ static void conf_fwd(const struct ctx *c, struct fwd_ports *fwd,
  * @udp:	UDP table, not given on the command line
  * @tcp:	TCP table
  *
- * Ports are copied without translation, with their bind addresses.
+ * Ports are copied without translation, with their bind and target
+ * addresses, best-effort flags and "auto" restrictions.
  */
 static void conf_fwd_follow(struct fwd_ports *udp, const struct fwd_ports *tcp)
 {
-	unsigned int port;
-
-	udp->mode = tcp->mode;
-	memcpy(udp->map, tcp->map, sizeof(udp->map));
+	memcpy(udp, tcp, sizeof(*udp));
 	memset(udp->delta, 0, sizeof(udp->delta));
-	memcpy(udp->addr_idx, tcp->addr_idx, sizeof(udp->addr_idx));
-	memcpy(udp->addr, tcp->addr, sizeof(udp->addr));
-	udp->addr_count = tcp->addr_count;
-
-	for (port = 0; port < NUM_PORTS; port++) {
-		if (!fwd_port_is_set(udp, port))
-			udp->addr_idx[port] = 0;
-	}
 }
 
 /**
@@ -1072,10 +1072,11 @@ static void conf_fwd_defaults(struct ctx *c, const struct conf_opts *o)
 	enum fwd_mode def = c->mode == MODE_PASTA ? FWD_AUTO : FWD_NONE;
 
 	if (!o->udp_in_set && (c->tcp_fwd_in.mode == FWD_SPEC ||
-			       c->tcp_fwd_in.mode == FWD_ALL))
+			       c->tcp_fwd_in.mode == FWD_AUTO))
 		conf_fwd_follow(&c->udp_fwd_in, &c->tcp_fwd_in);
 
-	if (!o->udp_out_set && c->tcp_fwd_out.mode == FWD_SPEC)
+	if (!o->udp_out_set && (c->tcp_fwd_out.mode == FWD_SPEC ||
+				c->tcp_fwd_out.mode == FWD_AUTO))
 		conf_fwd_follow(&c->udp_fwd_out, &c->tcp_fwd_out);
 
 	if (c->tcp_fwd_in.mode == FWD_UNSET)

@@ -68,6 +68,8 @@ struct icmp_id_sock {
 static struct icmp_id_sock icmp_ids[2][ICMP_ID_NUM];
 static unsigned long icmp_active[2][ICMP_ID_NUM / (sizeof(long) * 8)];
 static int icmp_denied;			/* ping sockets not permitted */
+static unsigned long icmp_bind_failed;	/* requests dropped: -o or
+					 * --outbound-if4/6 not applicable */
 static char icmp_buf[ICMP_BUF_SIZE] __attribute__((aligned(8)));
 
 /**
@@ -113,8 +115,25 @@ static int icmp_sock_get(const struct ctx *c, int v6, uint16_t id,
 		return -1;
 	}
 
-	/* The "port" of a ping socket is the echo identifier */
-	if (v6) {
+	/* The "port" of a ping socket is the echo identifier; -o and
+	 * --outbound-if4/6 apply, and a socket they can't be applied to
+	 * drops the request (the guest sees no reply, as on a real network)
+	 */
+	if (v6 ? !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_out) || *c->ip6.ifname_bind :
+		 c->ip4.addr_out.s_addr || *c->ip4.ifname_bind) {
+		ret = sock_bind_outbound(c, fd, v6 ? AF_INET6 : AF_INET, id);
+		if (ret == -EADDRINUSE)	/* identifier taken: kernel picks */
+			ret = sock_bind_outbound(c, fd, v6 ? AF_INET6 :
+						 AF_INET, 0);
+		if (ret) {
+			icmp_bind_failed++;
+			warn_ratelimit("ICMP echo: can't bind outbound socket "
+				       "(%lu so far): %s", icmp_bind_failed,
+				       strerror(-ret));
+			close(fd);
+			return -1;
+		}
+	} else if (v6) {
 		struct sockaddr_in6 a = { .sin6_family = AF_INET6,
 					  .sin6_port = htons(id) };
 

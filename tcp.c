@@ -1569,6 +1569,21 @@ static void tcp_conn_from_tap(struct ctx *c, int af, const void *saddr,
 	}
 	tcp_sock_opts(s);
 
+	/* -o, --outbound-if4/6, except towards the host's own loopback (the
+	 * gateway mapped to it): a source or device there can't reach it
+	 */
+	if (af == AF_INET ? (ntohl(sa.a4.sin_addr.s_addr) >> 24) != 127 :
+			    !IN6_IS_ADDR_LOOPBACK(&sa.a6.sin6_addr)) {
+		int ret = sock_bind_outbound(c, s, af, 0);
+
+		if (ret) {
+			warn_ratelimit("TCP: can't bind outbound socket: %s",
+				       strerror(-ret));
+			close(s);
+			goto refuse;
+		}
+	}
+
 	if (connect(s, (struct sockaddr *)&sa, sl) && errno != EINPROGRESS) {
 		trace("TCP: connect failed at once: %s", strerror(errno));
 		close(s);
@@ -2044,6 +2059,7 @@ void tcp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 static void tcp_conn_from_sock(struct ctx *c, unsigned int port, int s,
 			       const struct sockaddr_storage *sa)
 {
+	const struct fwd_to *to = fwd_target_addr(&c->tcp_fwd_in, port);
 	struct in6_addr g6, r6;
 	struct tcp_conn *conn;
 	uint16_t rport, gport = (uint16_t)fwd_target(&c->tcp_fwd_in, port);
@@ -2053,6 +2069,9 @@ static void tcp_conn_from_sock(struct ctx *c, unsigned int port, int s,
 	if (c->splice_only)	/* no tap device: nobody to forward to */
 		goto refuse;
 
+	if (to && to->af != af)	/* listeners are of the target's version */
+		goto refuse;
+
 	if (af == AF_INET && c->ifi4) {
 		const struct sockaddr_in *a4 = (const struct sockaddr_in *)sa;
 		struct in_addr r = a4->sin_addr, g = c->ip4.addr_seen;
@@ -2060,6 +2079,8 @@ static void tcp_conn_from_sock(struct ctx *c, unsigned int port, int s,
 		nat_inbound(c, AF_INET, &r);
 		if (IN4_IS_ADDR_UNSPECIFIED(&g))
 			g = c->ip4.addr;
+		if (to)		/* "PORT:toaddr" */
+			g = to->a4;
 		tcp_addr6(AF_INET, &r, &r6);
 		tcp_addr6(AF_INET, &g, &g6);
 		rport = ntohs(a4->sin_port);
@@ -2071,6 +2092,8 @@ static void tcp_conn_from_sock(struct ctx *c, unsigned int port, int s,
 		g6 = *tap_ip6_daddr(c, &r6);
 		if (IN6_IS_ADDR_UNSPECIFIED(&g6))
 			g6 = c->ip6.addr;
+		if (to)
+			g6 = to->a6;
 		rport = ntohs(a6->sin6_port);
 	} else {
 		goto refuse;
@@ -2464,6 +2487,8 @@ static int tcp_listen_one(const struct ctx *c, int af, const void *addr,
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (af == AF_INET6)
 		setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (c->freebind)
+		sock_freebind(s, af);
 
 	if ((ifname && *ifname && sock_bind_dev(s, ifname)) ||
 	    bind(s, (struct sockaddr *)&sa, sl) || listen(s, SOMAXCONN)) {
@@ -2485,50 +2510,86 @@ static int tcp_listen_one(const struct ctx *c, int af, const void *addr,
 /**
  * tcp_listen_init() - Listening sockets for the inbound forwarding table
  * @c:		Execution context
+ *
+ * Failures on best-effort ports ("all", exclusions only) are silent, but a
+ * table that couldn't bind a single port is a setup error.
  */
 static void tcp_listen_init(const struct ctx *c)
 {
 	const struct fwd_ports *fwd = &c->tcp_fwd_in;
-	unsigned int port;
-	int quiet;
+	unsigned int port, bound = 0, wanted = 0, budget_out = 0, held = 0;
+	int err = 0, held_err = 0;
 
 	/* pasta's "auto" mode belongs to the splice path, not here */
-	if (fwd->mode != FWD_SPEC &&
-	    (c->mode == MODE_PASTA || fwd->mode != FWD_ALL))
+	if (fwd->mode != FWD_SPEC)
 		return;
-	quiet = fwd->mode == FWD_ALL;	/* "all": skip busy ports silently */
 
 	for (port = 1; port < NUM_PORTS; port++) {
-		int ret4 = 0, ret6 = 0;
+		const struct fwd_addr *a = fwd_bind_addr(fwd, port);
+		const char *ifname = a ? a->ifname : NULL;
+		int v, ret = 0, ok = 0;
 
 		if (!bitmap_isset(fwd->map, port))
 			continue;
+		wanted++;
 
-		if (fwd->addr_idx[port] && fwd->addr[fwd->addr_idx[port] - 1].af) {
-			const struct fwd_addr *a = &fwd->addr[fwd->addr_idx[port] - 1];
+		for (v = 0; v < 2; v++) {
+			int af = v ? AF_INET6 : AF_INET, r;
+			const void *addr = NULL;
 
-			if (a->af == AF_INET && c->ifi4)
-				ret4 = tcp_listen_one(c, AF_INET, &a->a4,
-						      a->ifname, port);
-			else if (a->af == AF_INET6 && c->ifi6)
-				ret6 = tcp_listen_one(c, AF_INET6, &a->a6,
-						      a->ifname, port);
-		} else {
-			const char *ifname = fwd->addr_idx[port] ?
-				fwd->addr[fwd->addr_idx[port] - 1].ifname : NULL;
+			if (!(v ? c->ifi6 : c->ifi4) ||
+			    !fwd_port_af(fwd, port, af))
+				continue;
 
-			if (c->ifi4)
-				ret4 = tcp_listen_one(c, AF_INET, NULL, ifname,
-						      port);
-			if (c->ifi6)
-				ret6 = tcp_listen_one(c, AF_INET6, NULL, ifname,
-						      port);
+			if (fwd_port_quiet(fwd, port) && fd_budget_take()) {
+				if (!budget_out++)
+					warn("TCP: descriptor budget for 'all' "
+					     "used up, ports from %u on not "
+					     "forwarded", port);
+				continue;
+			}
+			if (a && a->af)
+				addr = v ? (const void *)&a->a6 :
+					   (const void *)&a->a4;
+
+			r = tcp_listen_one(c, af, addr, ifname, port);
+			if (r && fwd_port_quiet(fwd, port))
+				fd_budget_return();
+			if (r)
+				ret = r;
+			else
+				ok = 1;
 		}
 
-		if (!quiet && (ret4 || ret6))
+		if (ok)
+			bound++;
+		else if (ret)
+			err = ret;
+
+		if (!ret || fwd_port_quiet(fwd, port))
+			continue;
+
+		/* Held until something binds: if nothing does, one line */
+		if (!bound && !held) {
+			held = port;
+			held_err = ret;
+		} else {
 			warn("Can't bind TCP port %u for -t/--tcp-ports: %s",
-			     port, strerror(-(ret4 ? ret4 : ret6)));
+			     port, strerror(-ret));
+		}
 	}
+
+	if (wanted && !bound) {
+		if (wanted == 1 && held)
+			die("Can't bind TCP port %u for -t/--tcp-ports: %s",
+			    held, strerror(-held_err));
+		die("Can't bind any TCP port for -t/--tcp-ports: %s",
+		    strerror(err ? -err : EADDRNOTAVAIL));
+	}
+	if (held)
+		warn("Can't bind TCP port %u for -t/--tcp-ports: %s", held,
+		     strerror(-held_err));
+	debug("TCP: listening on %u of %u forwarded ports", bound, wanted);
 }
 
 /**

@@ -149,6 +149,7 @@ struct tcp_splice_pipe {
  * @af:		Address family of the target: AF_INET or AF_INET6
  * @tside:	Side we connect on: SIDE_INIT or SIDE_NS
  * @tport:	Target port
+ * @to:		Target address from the forwarding rule, NULL for the default
  * @ts:		Creation time, seconds: connect() timeout
  * @next:	Next free or closed entry, -1 for none
  */
@@ -162,6 +163,7 @@ struct tcp_splice_conn {
 	int af;
 	int tside;
 	unsigned int tport;
+	const struct fwd_to *to;
 	time_t ts;
 	int next;
 };
@@ -388,6 +390,8 @@ static int tcp_splice_listen(const struct ctx *c, int side, int af,
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (af == AF_INET6)
 		setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (c->freebind && side == SIDE_INIT)	/* -t auto */
+		sock_freebind(s, af);
 
 	sl = tcp_splice_sa(&sa, af, addr, side == SIDE_INIT, port);
 	if ((ifname && *ifname && sock_bind_dev(s, ifname)) ||
@@ -791,13 +795,18 @@ static int tcp_splice_new(void)
  * bound to the namespace's loopback only stay private, unless
  * --host-lo-to-ns-lo. The namespace's address is the one we last saw it
  * use, or the one it was assigned. Towards the init namespace (-T), and
- * without a known address, loopback.
+ * without a known address, loopback. A target address given with the
+ * forwarding rule overrides all of that.
  *
  * Return: address (struct in_addr or in6_addr), NULL for loopback
  */
 static const void *tcp_splice_target(const struct ctx *c,
 				     const struct tcp_splice_conn *conn)
 {
+	if (conn->to)	/* ":toaddr" of the forwarding rule */
+		return conn->af == AF_INET ? (const void *)&conn->to->a4 :
+					     (const void *)&conn->to->a6;
+
 	if (conn->tside != SIDE_NS || c->host_lo_to_ns_lo)
 		return NULL;
 
@@ -873,7 +882,7 @@ static int tcp_splice_connect(const struct ctx *c,
 static int tcp_splice_connect_retry(const struct ctx *c,
 				    struct tcp_splice_conn *conn)
 {
-	if (conn->flags & SPLICE_FALLBACK)
+	if ((conn->flags & SPLICE_FALLBACK) || conn->to)
 		return -1;
 
 	conn->flags |= SPLICE_FALLBACK;
@@ -898,6 +907,7 @@ int tcp_splice_conn_from_sock(struct ctx *c, uint32_t ref_data, int s,
 {
 	int ns_listen = !!(ref_data & TCP_LISTEN_NS), one = 1, af, idx;
 	unsigned int port = TCP_LISTEN_PORT(ref_data);
+	const struct fwd_to *to;
 	struct tcp_splice_conn *conn;
 
 	if (c->mode != MODE_PASTA)
@@ -906,8 +916,20 @@ int tcp_splice_conn_from_sock(struct ctx *c, uint32_t ref_data, int s,
 	if (!ns_listen && c->no_splice)
 		return 0;		/* --no-splice: everything on tap */
 
+	to = fwd_target_addr(ns_listen ? &c->tcp_fwd_out : &c->tcp_fwd_in,
+			     port);
 	af = tcp_splice_loopback(sa);
-	if (!af) {
+	if (to && !ns_listen) {
+		/* "PORT:toaddr": loopback in the namespace is only reachable
+		 * from here, anything else is the tap path's, whoever the
+		 * peer is
+		 */
+		if (!fwd_to_is_loopback(to))
+			return 0;
+		af = to->af;
+	} else if (to) {
+		af = to->af;
+	} else if (!af) {
 		if (!ns_listen)
 			return 0;	/* from outside: tap path */
 		af = sa->ss_family == AF_INET6 ? AF_INET6 : AF_INET;
@@ -926,6 +948,7 @@ int tcp_splice_conn_from_sock(struct ctx *c, uint32_t ref_data, int s,
 	conn = &splice_tc[idx];
 	conn->s[0] = s;
 	conn->af = af;
+	conn->to = to;
 	if (ns_listen) {
 		conn->tside = SIDE_INIT;
 		conn->tport = fwd_target(&c->tcp_fwd_out, port);
@@ -1066,25 +1089,27 @@ static int tcp_splice_listen_port(const struct ctx *c, int side,
 				  const struct fwd_ports *fwd,
 				  unsigned int port)
 {
-	const struct fwd_addr *a = NULL;
-	int ret4, ret6;
+	const struct fwd_addr *a = fwd_bind_addr(fwd, port);
+	const char *ifname = a ? a->ifname : NULL;
+	int v, ret = -EAFNOSUPPORT, ok = 0;
 
-	if (fwd->addr_idx[port])
-		a = &fwd->addr[fwd->addr_idx[port] - 1];
+	for (v = 0; v < 2; v++) {
+		int af = v ? AF_INET6 : AF_INET, r;
+		const void *addr = NULL;
 
-	if (a && a->af == AF_INET)
-		return tcp_splice_listen(c, side, AF_INET, &a->a4, a->ifname,
-					 port);
-	if (a && a->af == AF_INET6)
-		return tcp_splice_listen(c, side, AF_INET6, &a->a6, a->ifname,
-					 port);
+		if (!fwd_port_af(fwd, port, af))
+			continue;
+		if (a && a->af)
+			addr = v ? (const void *)&a->a6 : (const void *)&a->a4;
 
-	ret4 = tcp_splice_listen(c, side, AF_INET, NULL, a ? a->ifname : NULL,
-				 port);
-	ret6 = tcp_splice_listen(c, side, AF_INET6, NULL, a ? a->ifname : NULL,
-				 port);
+		r = tcp_splice_listen(c, side, af, addr, ifname, port);
+		if (r)
+			ret = r;
+		else
+			ok = 1;
+	}
 
-	return (!ret4 || !ret6) ? 0 : ret4;
+	return ok ? 0 : ret;
 }
 
 /**
@@ -1162,6 +1187,7 @@ static void tcp_splice_auto(struct ctx *c)
 		rc6 = fwd_scan(proc_fd[SIDE_NS][1], 0, want_in,
 			       c->tcp_fwd_out.map);
 		in = rc4 >= 0 && rc6 >= 0;
+		fwd_auto_filter(&c->tcp_fwd_in, want_in);
 	}
 
 	if (out) {
@@ -1171,6 +1197,7 @@ static void tcp_splice_auto(struct ctx *c)
 		rc6 = fwd_scan(proc_fd[SIDE_INIT][1], 0, want_out,
 			       c->tcp_fwd_in.map);
 		out = rc4 >= 0 && rc6 >= 0;
+		fwd_auto_filter(&c->tcp_fwd_out, want_out);
 	}
 
 	if (in)
@@ -1251,18 +1278,35 @@ void tcp_splice_init(struct ctx *c)
 		memset(c->tcp_fwd_out.map, 0, sizeof(c->tcp_fwd_out.map));
 
 	if (c->tcp_fwd_out.mode == FWD_SPEC) {
+		const struct fwd_ports *fwd = &c->tcp_fwd_out;
+		unsigned int wanted = 0, bound = 0;
+		int err = 0;
+
 		for (port = 1; port < NUM_PORTS; port++) {
 			int ret;
 
-			if (!bitmap_isset(c->tcp_fwd_out.map, port))
+			if (!bitmap_isset(fwd->map, port))
 				continue;
 
-			ret = tcp_splice_listen_port(c, SIDE_NS,
-						     &c->tcp_fwd_out, port);
-			if (ret)
+			wanted++;
+			if (fwd_port_quiet(fwd, port) && fd_budget_take())
+				continue;	/* "all": half the limit at most */
+			ret = tcp_splice_listen_port(c, SIDE_NS, fwd, port);
+			if (!ret) {
+				bound++;
+				continue;
+			}
+			if (fwd_port_quiet(fwd, port))
+				fd_budget_return();
+			err = ret;
+			if (!fwd_port_quiet(fwd, port))
 				warn("Can't bind TCP port %u in namespace for "
 				     "-T/--tcp-ns: %s", port, strerror(-ret));
 		}
+
+		if (wanted && !bound)
+			die("Can't bind any TCP port in namespace for "
+			    "-T/--tcp-ns: %s", strerror(-err));
 	}
 
 	tcp_splice_auto(c);

@@ -141,7 +141,8 @@
 
 /* Local bypass, see the last section of this file */
 static int udp_splice_local(const struct ctx *c, int v6,
-			    const struct sockaddr_in6 *sn);
+			    const struct sockaddr_in6 *sn,
+			    const struct fwd_to *to);
 static void udp_splice_send(struct ctx *c, int dir, int v6, uint16_t lport,
 			    int n, const struct timespec *now);
 static void udp_splice_handler(struct ctx *c, union epoll_ref ref,
@@ -293,6 +294,9 @@ static const struct in6_addr *udp_guest_addr6(const struct ctx *c,
 	return &c->ip6.addr;
 }
 
+static unsigned long udp_sock_failed;	/* guest datagrams dropped: no
+					 * socket (limits, -o, bind device) */
+
 /**
  * udp_sock_new() - Create a UDP socket, bound to @port if possible
  * @c:		Execution context
@@ -347,6 +351,10 @@ static int udp_sock_new(const struct ctx *c, int v6, const void *bind_addr,
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+
+	/* --freebind: forwarded ports only, not flow sockets */
+	if (c->freebind && (refdata & UDP_REF_IN))
+		sock_freebind(fd, v6 ? AF_INET6 : AF_INET);
 
 	if (ifname && *ifname && sock_bind_dev(fd, ifname)) {
 		ret = -errno;
@@ -428,11 +436,20 @@ static int udp_tap_sock(const struct ctx *c, int v6, uint16_t port,
 		return f->fd;
 	}
 
-	fd = udp_sock_new(c, v6, NULL, NULL, port, 1,
-			  port | (v6 ? UDP_REF_V6 : 0));
+	/* -o and --outbound-if4/6 apply to flow sockets */
+	if (v6)
+		fd = udp_sock_new(c, 1, IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_out) ?
+				  NULL : &c->ip6.addr_out, c->ip6.ifname_bind,
+				  port, 1, port | UDP_REF_V6);
+	else
+		fd = udp_sock_new(c, 0, c->ip4.addr_out.s_addr ?
+				  &c->ip4.addr_out : NULL, c->ip4.ifname_bind,
+				  port, 1, port);
 	if (fd < 0) {
-		warn_ratelimit("UDP: can't open socket for guest port %u: %s",
-			       port, strerror(-fd));
+		udp_sock_failed++;
+		warn_ratelimit("UDP: can't open socket for guest port %u, "
+			       "datagram dropped (%lu so far): %s", port,
+			       udp_sock_failed, strerror(-fd));
 		return -1;
 	}
 
@@ -1046,6 +1063,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 		      const struct timespec *now)
 {
 	uint16_t port = (uint16_t)(ref.data & UDP_REF_PORT_MASK), gport;
+	const struct fwd_to *to;
 	int v6 = !!(ref.data & UDP_REF_V6), in = !!(ref.data & UDP_REF_IN);
 	uint32_t t = (uint32_t)now->tv_sec;
 	size_t mtu = udp_mtu(c);
@@ -1057,6 +1075,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 	}
 
 	gport = in ? (uint16_t)fwd_target(&c->udp_fwd_in, port) : port;
+	to = in ? fwd_target_addr(&c->udp_fwd_in, port) : NULL;
 	dns = !in && udp_out[v6][port].fd == ref.fd && udp_out[v6][port].dns;
 
 	if (events & EPOLLERR)
@@ -1118,8 +1137,10 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 				continue;
 			}
 
-			/* pasta: loopback clients take the local bypass */
-			if (in && udp_splice_local(c, v6, sn)) {
+			/* pasta: loopback clients take the local bypass, and
+			 * so does anybody's traffic to a loopback target
+			 */
+			if (in && udp_splice_local(c, v6, sn, to)) {
 				udp_splice_mark[i] = 1;
 				spliced++;
 				continue;
@@ -1134,7 +1155,8 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 					(const struct sockaddr_in *)
 					(const void *)sn;
 				struct in_addr src = sn4->sin_addr;
-				struct in_addr dst = udp_guest_addr4(c);
+				struct in_addr dst = to ? to->a4 :
+						     udp_guest_addr4(c);
 				struct in_addr orig = src;
 
 				if (sn4->sin_family != AF_INET)
@@ -1190,7 +1212,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 					src = udp_out[v6][port].dns_dst;
 				else
 					local = nat_inbound(c, AF_INET6, &src);
-				dst = udp_guest_addr6(c, &src);
+				dst = to ? &to->a6 : udp_guest_addr6(c, &src);
 
 				put_be16(uh, sport);
 				ck = csum(uh, l4len,
@@ -1240,15 +1262,16 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
  * udp_init() - Bind sockets for inbound forwarded ports
  * @c:		Execution context
  *
- * passt forwards explicitly given ports and "all"; pasta explicit ones and
- * "auto" (ports found bound in the namespace at start, by udp_splice_init(),
- * which also binds the -U sockets in the namespace).
+ * Both modes forward explicitly given ports and "all" (best effort: quiet
+ * failures, within the descriptor budget, fatal only if nothing binds);
+ * pasta also "auto" (ports found bound in the namespace at start, by
+ * udp_splice_init(), which also binds the -U sockets in the namespace).
  */
 void udp_init(struct ctx *c)
 {
 	const struct fwd_ports *fwd = &c->udp_fwd_in;
-	unsigned int port;
-	int v, bound = 0, failed = 0;
+	unsigned int port, wanted = 0, ports = 0, budget_out = 0, held = 0;
+	int v, bound = 0, failed = 0, err = 0, held_err = 0;
 
 	for (v = 0; v < 2; v++) {
 		for (port = 0; port < NUM_PORTS; port++) {
@@ -1262,31 +1285,35 @@ void udp_init(struct ctx *c)
 		udp_splice_init(c);
 
 	if (!(fwd->mode == FWD_SPEC ||
-	      (fwd->mode == FWD_ALL && c->mode == MODE_PASST) ||
 	      (fwd->mode == FWD_AUTO && c->mode == MODE_PASTA)))
 		return;
 
 	for (port = 1; port < NUM_PORTS; port++) {
-		const struct fwd_addr *fa = NULL;
+		const struct fwd_addr *fa = fwd_bind_addr(fwd, port);
+		int ok = 0;
 
 		if (!fwd_port_is_set(fwd, port))
 			continue;
-		if (fwd->addr_idx[port] &&
-		    fwd->addr_idx[port] <= fwd->addr_count)
-			fa = &fwd->addr[fwd->addr_idx[port] - 1];
+		wanted++;
 
 		for (v = 0; v < 2; v++) {
 			int af = v ? AF_INET6 : AF_INET, fd;
 			const void *ba = NULL;
 
-			if (!(v ? c->ifi6 : c->ifi4))
+			if (!(v ? c->ifi6 : c->ifi4) ||
+			    !fwd_port_af(fwd, port, af))
 				continue;
-			if (fa && fa->af) {
-				if (fa->af != af)
-					continue;
+			if (fwd_port_quiet(fwd, port) && fwd->mode == FWD_SPEC &&
+			    fd_budget_take()) {
+				if (!budget_out++)
+					warn("UDP: descriptor budget for 'all' "
+					     "used up, ports from %u on not "
+					     "forwarded", port);
+				continue;
+			}
+			if (fa && fa->af)
 				ba = v ? (const void *)&fa->a6 :
 					 (const void *)&fa->a4;
-			}
 
 			fd = udp_sock_new(c, v, ba, fa ? fa->ifname : NULL,
 					  (uint16_t)port, 0,
@@ -1294,17 +1321,40 @@ void udp_init(struct ctx *c)
 					  UDP_REF_IN);
 			if (fd < 0) {
 				failed++;
-				if (fwd->mode == FWD_SPEC)
-					warn("UDP: can't bind port %u "
-					     "(IPv%i) for -u: %s", port,
-					     v ? 6 : 4, strerror(-fd));
+				err = fd;
+				if (fwd_port_quiet(fwd, port) &&
+				    fwd->mode == FWD_SPEC) {
+					fd_budget_return();
+					continue;
+				}
+				if (fwd->mode != FWD_SPEC)
+					continue;
+				if (!ports && !held) {
+					held = port;	/* one line if fatal */
+					held_err = fd;
+					continue;
+				}
+				warn("UDP: can't bind port %u (IPv%i) for -u: %s",
+				     port, v ? 6 : 4, strerror(-fd));
 				continue;
 			}
 			udp_in[v][port] = fd;
 			bound++;
+			ok = 1;
 		}
+		ports += ok;
 	}
 
+	if (fwd->mode == FWD_SPEC && wanted && !ports) {
+		if (wanted == 1 && held)
+			die("Can't bind UDP port %u for -u/--udp-ports: %s",
+			    held, strerror(-held_err));
+		die("Can't bind any UDP port for -u/--udp-ports: %s",
+		    strerror(err ? -err : EADDRNOTAVAIL));
+	}
+	if (held)
+		warn("UDP: can't bind port %u for -u: %s", held,
+		     strerror(-held_err));
 	debug("UDP: %i inbound sockets bound, %i failed", bound, failed);
 }
 
@@ -1576,17 +1626,28 @@ static int udp_splice_epoll(const struct ctx *c, int fd, uint32_t data)
  * @c:		Execution context
  * @v6:		IPv6 socket if set
  * @sn:		Source address as returned by recvmmsg()
+ * @to:		Target address of the forwarding rule, NULL if none
  *
  * Return: 1 if it should take the local bypass, 0 otherwise
  */
 static int udp_splice_local(const struct ctx *c, int v6,
-			    const struct sockaddr_in6 *sn)
+			    const struct sockaddr_in6 *sn,
+			    const struct fwd_to *to)
 {
 	const struct sockaddr_in *sn4 = (const struct sockaddr_in *)
 					(const void *)sn;
 
 	if (c->mode != MODE_PASTA)
 		return 0;
+
+	/* "PORT:toaddr": a loopback target is only reachable this way, from
+	 * any IPv4 client (replies go back to the address the flow keeps),
+	 * an IPv6 one only from loopback; any other target is the tap's
+	 */
+	if (to && !fwd_to_is_loopback(to))
+		return 0;
+	if (to && !v6)
+		return sn4->sin_family == AF_INET && sn4->sin_port;
 
 	if (v6)
 		return sn->sin6_family == AF_INET6 && sn->sin6_port &&
@@ -1748,13 +1809,18 @@ static void udp_splice_send(struct ctx *c, int dir, int v6, uint16_t lport,
 {
 	const struct fwd_ports *fwd = dir == UDP_SPLICE_IN ? &c->udp_fwd_in :
 							      &c->udp_fwd_out;
+	const struct fwd_to *to = fwd_target_addr(fwd, lport);
 	uint16_t tport = (uint16_t)fwd_target(fwd, lport);
 	uint32_t t = (uint32_t)now->tv_sec;
 	socklen_t sl;
 	int i, j;
 
 	sl = udp_splice_dst(&udp_splice_to, v6, htonl(INADDR_LOOPBACK), tport);
-	if (dir == UDP_SPLICE_IN && !c->host_lo_to_ns_lo)
+	if (to && v6)		/* "PORT:toaddr" of the rule */
+		udp_splice_to.sa6.sin6_addr = to->a6;
+	else if (to)
+		udp_splice_to.sa4.sin_addr = to->a4;
+	else if (dir == UDP_SPLICE_IN && !c->host_lo_to_ns_lo)
 		udp_splice_public(c, v6, &udp_splice_to);
 
 	for (i = 0; i < n && i < UDP_MAX_FRAMES; i++) {
@@ -1913,7 +1979,8 @@ static void udp_splice_handler(struct ctx *c, union epoll_ref ref,
 				if (trunc)
 					udp_stats.trunc++;
 				udp_splice_mark[i] = !trunc &&
-					udp_splice_local(c, v6, &udp_names[i]);
+					udp_splice_local(c, v6, &udp_names[i],
+							 NULL);
 			}
 			udp_splice_send(c, UDP_SPLICE_OUT, v6, port, n, now);
 		}
@@ -1964,6 +2031,7 @@ static int udp_splice_scan(int proc[2], struct fwd_ports *fwd,
 		if (rc > 0)
 			added += rc;
 	}
+	fwd_auto_filter(fwd, fwd->map);	/* "RANGE,auto" */
 
 	return added;
 }
@@ -1991,13 +2059,10 @@ static int udp_splice_bind_ns(void *arg)
 	}
 
 	for (port = 1; port < NUM_PORTS; port++) {
-		const struct fwd_addr *fa = NULL;
+		const struct fwd_addr *fa = fwd_bind_addr(fwd, port);
 
 		if (!fwd_port_is_set(fwd, port))
 			continue;
-		if (fwd->addr_idx[port] &&
-		    fwd->addr_idx[port] <= fwd->addr_count)
-			fa = &fwd->addr[fwd->addr_idx[port] - 1];
 
 		for (v = 0; v < 2; v++) {
 			int fd;
@@ -2009,12 +2074,21 @@ static int udp_splice_bind_ns(void *arg)
 			if (udp_splice_ns[v][port])
 				continue;	/* auto: bound in an earlier round */
 
+			if (fwd_port_quiet(fwd, port) &&
+			    fwd->mode == FWD_SPEC && fd_budget_take())
+				continue;	/* "all": half the limit at most */
+
 			fd = udp_splice_sock(v, (uint16_t)port, 0);
 			if (fd >= 0)
 				fd = udp_splice_epoll(c, fd, port | UDP_REF_NS |
 						      (v ? UDP_REF_V6 : 0));
 			if (fd < 0) {
 				a->failed++;
+				if (fwd_port_quiet(fwd, port) &&
+				    fwd->mode == FWD_SPEC) {
+					fd_budget_return();
+					continue;
+				}
 				if (fwd->mode == FWD_SPEC)
 					warn("UDP: can't bind port %u (IPv%i) "
 					     "in namespace for -U: %s", port,
@@ -2142,6 +2216,7 @@ static void udp_splice_auto(struct ctx *c)
 				     c->udp_fwd_out.map) < 0)
 				goto out;
 		}
+		fwd_auto_filter(&c->udp_fwd_in, want);
 
 		for (port = 1; port < NUM_PORTS; port++) {
 			int set = !!bitmap_isset(want, port);
@@ -2150,6 +2225,8 @@ static void udp_splice_auto(struct ctx *c)
 				continue;
 
 			for (v = 0; v < 2; v++) {
+				const struct fwd_addr *fa;
+				const void *ba;
 				int fd;
 
 				if (!set) {
@@ -2162,7 +2239,15 @@ static void udp_splice_auto(struct ctx *c)
 				}
 				if (!(v ? c->ifi6 : c->ifi4))
 					continue;
-				fd = udp_sock_new(c, v, NULL, NULL,
+				fa = fwd_bind_addr(&c->udp_fwd_in, port);
+				ba = NULL;
+				if (fa && fa->af) {
+					if (fa->af != (v ? AF_INET6 : AF_INET))
+						continue;
+					ba = v ? (const void *)&fa->a6 :
+						 (const void *)&fa->a4;
+				}
+				fd = udp_sock_new(c, v, ba, fa ? fa->ifname : NULL,
 						  (uint16_t)port, 0,
 						  port | (v ? UDP_REF_V6 : 0) |
 						  UDP_REF_IN);
@@ -2186,6 +2271,7 @@ out:
 		if (fwd_scan(udp_proc_init[v], 1, want, c->udp_fwd_in.map) < 0)
 			return;
 	}
+	fwd_auto_filter(&c->udp_fwd_out, want);
 
 	for (port = 1; port < NUM_PORTS; port++) {
 		int set = !!bitmap_isset(want, port);

@@ -21,11 +21,16 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "util.h"
 #include "log.h"
+
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND		78	/* linux/in6.h, Linux 4.15: not in glibc */
+#endif
 
 #define NS_CALL_STACK_SIZE	(256 * 1024)	/* netlink + tap set-up */
 
@@ -153,6 +158,111 @@ int sock_bind_dev(int s, const char *ifname)
 {
 	return setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, ifname,
 			  (socklen_t)strnlen(ifname, IFNAMSIZ));
+}
+
+/* Best-effort forwarding ("all", or a list of exclusions only) may take at
+ * most half of the descriptor limit, TCP and UDP together: the rest is for
+ * the connections and flows those listeners bring, and for our own needs.
+ * -1: not computed yet.
+ */
+static long fd_budget = -1;
+
+/**
+ * fd_budget_take() - Account for one more best-effort listening socket
+ *
+ * Return: 0 if there's room for one more (now taken), -1 if not
+ */
+int fd_budget_take(void)
+{
+	if (fd_budget < 0) {
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur > FD_REF_MAX)
+			fd_budget = FD_REF_MAX / 2;
+		else
+			fd_budget = (long)rl.rlim_cur / 2;
+	}
+
+	if (!fd_budget)
+		return -1;
+
+	fd_budget--;
+	return 0;
+}
+
+/**
+ * fd_budget_return() - Give back what fd_budget_take() took: bind failed
+ */
+void fd_budget_return(void)
+{
+	fd_budget++;
+}
+
+/**
+ * sock_bind_outbound() - Apply -o and --outbound-if4/6 to an outbound socket
+ * @c:		Execution context
+ * @s:		Socket, not bound or connected yet
+ * @af:		AF_INET or AF_INET6
+ * @port:	Port to bind to, host order, 0 for any
+ *
+ * Return: 0 on success (or nothing to do), -errno on failure
+ */
+int sock_bind_outbound(const struct ctx *c, int s, int af, uint16_t port)
+{
+	union {
+		struct sockaddr_in a4;
+		struct sockaddr_in6 a6;
+	} sa;
+	const char *ifname;
+	socklen_t sl = 0;
+
+	/* A port alone (ping identifier) is bound too, to any address */
+	memset(&sa, 0, sizeof(sa));
+	if (af == AF_INET) {
+		ifname = c->ip4.ifname_bind;
+		if (c->ip4.addr_out.s_addr || port) {
+			sa.a4.sin_family = AF_INET;
+			sa.a4.sin_addr = c->ip4.addr_out;
+			sa.a4.sin_port = htons(port);
+			sl = sizeof(sa.a4);
+		}
+	} else {
+		ifname = c->ip6.ifname_bind;
+		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_out) || port) {
+			sa.a6.sin6_family = AF_INET6;
+			sa.a6.sin6_addr = c->ip6.addr_out;
+			sa.a6.sin6_port = htons(port);
+			if (IN6_IS_ADDR_LINKLOCAL(&c->ip6.addr_out))
+				sa.a6.sin6_scope_id = c->ifi6;
+			sl = sizeof(sa.a6);
+		}
+	}
+
+	if (*ifname && sock_bind_dev(s, ifname))
+		return -errno;
+
+	if (sl && bind(s, (struct sockaddr *)&sa, sl))
+		return -errno;
+
+	return 0;
+}
+
+/**
+ * sock_freebind() - Allow binding an address the host doesn't have (yet)
+ * @s:		Socket, not bound yet
+ * @af:		Its address family
+ *
+ * Return: 0 on success, -1 with errno set on failure
+ */
+int sock_freebind(int s, int af)
+{
+	int one = 1;
+
+	if (af == AF_INET6)
+		return setsockopt(s, IPPROTO_IPV6, IPV6_FREEBIND,
+				  &one, sizeof(one));
+
+	return setsockopt(s, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 }
 
 /**

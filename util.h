@@ -96,6 +96,10 @@ int ns_enter(const struct ctx *c);
 bool ip6_prefix_eq(const struct in6_addr *a, const struct in6_addr *b,
 		   int plen);
 int sock_bind_dev(int s, const char *ifname);
+int sock_freebind(int s, int af);
+int fd_budget_take(void);
+void fd_budget_return(void);
+int sock_bind_outbound(const struct ctx *c, int s, int af, uint16_t port);
 int pidfile_open(const char *path);
 int pidfile_write(int fd, pid_t pid);
 int fd_set_nonblock(int fd);
