@@ -59,10 +59,14 @@
  * struct icmp_id_sock - Ping socket for one echo identifier
  * @fd:		Socket, -1 if none
  * @ts:		Last request or reply, seconds (CLOCK_MONOTONIC)
+ * @gaddr:	Guest's source address of the last request (IPv4: first 4
+ *		bytes): replies go there, even if the guest has others (a
+ *		link-local one while its global address is tentative)
  */
 struct icmp_id_sock {
 	int fd;
 	uint32_t ts;
+	struct in6_addr gaddr;
 };
 
 static struct icmp_id_sock icmp_ids[2][ICMP_ID_NUM];
@@ -184,8 +188,6 @@ int icmp_tap_handler(struct ctx *c, int af, const void *saddr,
 	struct sockaddr_in a4 = { .sin_family = AF_INET };
 	size_t i;
 
-	(void)saddr;
-
 	if (idx >= p->count)
 		return 1;
 
@@ -219,9 +221,14 @@ int icmp_tap_handler(struct ctx *c, int af, const void *saddr,
 			continue;
 
 		if (fd < 0) {
-			fd = icmp_sock_get(c, v6, get_be16(ih + 4), now);
+			uint16_t id = get_be16(ih + 4);
+
+			fd = icmp_sock_get(c, v6, id, now);
 			if (fd < 0)
 				return (int)(p->count - idx);
+			memcpy(&icmp_ids[v6][id].gaddr, saddr,
+			       v6 ? sizeof(struct in6_addr) :
+				    sizeof(struct in_addr));
 		}
 
 		if (v6)
@@ -290,7 +297,7 @@ void icmp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 			if (sl < sizeof(s6) || s6.sin6_family != AF_INET6)
 				continue;
 			nat_inbound(c, AF_INET6, &src);
-			dst = tap_ip6_daddr(c, &src);
+			dst = &icmp_ids[1][id].gaddr;	/* who asked */
 			if (IN6_IS_ADDR_UNSPECIFIED(dst))
 				dst = &c->ip6.addr;
 			tap_icmp6_send(c, &src, dst, icmp_buf, (size_t)n);
@@ -300,8 +307,9 @@ void icmp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 			if (sl < sizeof(s4) || s4.sin_family != AF_INET)
 				continue;
 			nat_inbound(c, AF_INET, &src);
-			dst = IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr_seen) ?
-			      c->ip4.addr : c->ip4.addr_seen;
+			memcpy(&dst, &icmp_ids[0][id].gaddr, sizeof(dst));
+			if (IN4_IS_ADDR_UNSPECIFIED(&dst))
+				dst = c->ip4.addr;
 			tap_icmp4_send(c, src, dst, icmp_buf, (size_t)n);
 		}
 	}

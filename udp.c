@@ -171,6 +171,8 @@ static uint8_t udp_splice_mark[UDP_MAX_FRAMES];
  * @dns_dst:	That address, as the guest sent to it (IPv4: 4 bytes)
  * @replied:	Something came back: the flow lives UDP_CONN_TIMEOUT, not
  *		UDP_UNREPLIED_TIMEOUT
+ * @gaddr:	Guest's source address of its last datagram (IPv4: first 4
+ *		bytes): replies go there, whatever it uses otherwise
  * @mapped:	@orig and @seen are valid
  * @seen:	Address the guest saw a local peer as (nat_inbound())
  * @orig:	That peer's real address (IPv4: first 4 bytes): the guest's
@@ -184,6 +186,7 @@ struct udp_flow {
 	uint8_t mapped;
 	uint8_t replied;
 	struct in6_addr dns_dst;
+	struct in6_addr gaddr;
 	struct in6_addr seen;
 	struct in6_addr orig;
 };
@@ -458,6 +461,7 @@ static int udp_tap_sock(const struct ctx *c, int v6, uint16_t port,
 	f->gw_real = 0;
 	f->mapped = 0;
 	f->replied = 0;
+	memset(&f->gaddr, 0, sizeof(f->gaddr));
 	udp_out_active[v6][BITMAP_WORD(port)] |= BITMAP_BIT(port);
 	*gw_real = 0;
 	debug("UDP: opened socket for guest port %u (IPv%i)", port,
@@ -474,6 +478,25 @@ static int udp_tap_sock(const struct ctx *c, int v6, uint16_t port,
  */
 static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 			   uint16_t gport);
+
+/**
+ * udp_flow_gaddr() - Guest address an outbound flow's replies go to
+ * @in:		Datagram came in on a forwarded port: not an outbound flow
+ * @v6:		IPv6 if set
+ * @port:	Guest port of the flow
+ *
+ * Return: the address the guest last sent from on this flow, NULL if none
+ */
+static const struct in6_addr *udp_flow_gaddr(int in, int v6, uint16_t port)
+{
+	const struct udp_flow *f = &udp_out[v6][port];
+	static const struct in6_addr none;
+
+	if (in || f->fd < 0 || !memcmp(&f->gaddr, &none, sizeof(none)))
+		return NULL;
+
+	return &f->gaddr;
+}
 
 /**
  * udp_tap_nat() - Host-side destination of a datagram from the guest
@@ -534,8 +557,6 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 	const char *uh;
 	socklen_t sl;
 
-	(void)saddr;
-
 	if (idx >= p->count)
 		return 1;
 	count = MIN(p->count - idx, (size_t)UDP_TAP_BATCH);
@@ -555,6 +576,11 @@ int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		udp_stats.no_sock += count;
 		return (int)count;
 	}
+
+	/* Replies go back to the address the guest sent from */
+	if (udp_out[v6][sport].fd == fd)
+		memcpy(&udp_out[v6][sport].gaddr, saddr,
+		       v6 ? sizeof(struct in6_addr) : sizeof(struct in_addr));
 
 	memset(&a, 0, sizeof(a));
 	if (v6) {
@@ -1157,6 +1183,12 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 				struct in_addr src = sn4->sin_addr;
 				struct in_addr dst = to ? to->a4 :
 						     udp_guest_addr4(c);
+				const struct in6_addr *fg = udp_flow_gaddr(in,
+									   v6,
+									   port);
+
+				if (!to && fg)
+					memcpy(&dst, fg, sizeof(dst));
 				struct in_addr orig = src;
 
 				if (sn4->sin_family != AF_INET)
@@ -1212,7 +1244,9 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 					src = udp_out[v6][port].dns_dst;
 				else
 					local = nat_inbound(c, AF_INET6, &src);
-				dst = to ? &to->a6 : udp_guest_addr6(c, &src);
+				dst = to ? &to->a6 : udp_flow_gaddr(in, v6, port);
+				if (!dst)
+					dst = udp_guest_addr6(c, &src);
 
 				put_be16(uh, sport);
 				ck = csum(uh, l4len,
