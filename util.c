@@ -512,8 +512,12 @@ enum nat_result nat_outbound(const struct ctx *c, int af, void *addr,
 			*a = c->ip6.dns_host;
 			return NAT_DNS;
 		}
+		/* Our link-local address, the router of our advertisements,
+		 * stands for the host like the gateway's global one does
+		 */
 		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.map_host_lo) &&
-		    IN6_ARE_ADDR_EQUAL(a, &c->ip6.map_host_lo)) {
+		    (IN6_ARE_ADDR_EQUAL(a, &c->ip6.map_host_lo) ||
+		     IN6_ARE_ADDR_EQUAL(a, &c->ip6.addr_ll))) {
 			if (dns && nat_is_resolver(c, AF_INET6, a)) {
 				if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns_host))
 					return NAT_NONE;

@@ -11,7 +11,8 @@
 #                 '--> pasta's namespace: eth0 198.51.100.2 (assigned) and
 #                      198.51.100.50 (static), 2001:db8::2, 2001:db8::50 and
 #                      its fe80:: address; pings from two addresses at once,
-#                      UDP from the static one, ping6 from the link-local one
+#                      UDP from the static one, ping6 from the link-local one,
+#                      TCP to the gateway's link-local address (the host)
 
 set -eu
 . "$(dirname "$0")/../lib/common.sh"
@@ -62,5 +63,18 @@ if [ -n "$LL" ]; then
 	check guest_addrs_ping6_from_link_local grep -q '5 received' "$TMP/ll.out"
 else
 	fail guest_addrs_ping6_from_link_local "no link-local address in the namespace"
+fi
+
+# The gateway's link-local address (ours, the router in our advertisements)
+# stands for the host like the gateway's global address: a server on the
+# host's ::1 answers there
+GWLL=$(in_host ip -6 -o addr show dev eth0 scope link | awk '{ print $4 }' | cut -d/ -f1)
+bg lo_srv host_user socat TCP6-LISTEN:8733,bind=[::1],reuseaddr,fork SYSTEM:"echo host-lo"
+wait_for 5 sh -c "ip netns exec $NS_HOST ss -Hltn 'sport = :8733' | grep -q ." || true
+out=$(in_ns timeout 10 socat -T 5 - "TCP6:[$GWLL%eth0]:8733" </dev/null 2>&1) || true
+if [ "$out" = host-lo ]; then
+	pass guest_addrs_gateway_link_local
+else
+	fail guest_addrs_gateway_link_local "[$GWLL%eth0]:8733: $out"
 fi
 echo "guest addresses case: $(( $(date +%s) - start ))s"
