@@ -94,6 +94,7 @@ enum {
 	OPT_NO_DHCPV6,
 	OPT_NO_RA,
 	OPT_NO_MAP_GW,
+	OPT_CHROOT_FALLBACK,
 };
 
 static const struct option conf_options[] = {
@@ -130,6 +131,7 @@ static const struct option conf_options[] = {
 	{ "no-dhcpv6",		no_argument,		NULL, OPT_NO_DHCPV6 },
 	{ "no-ra",		no_argument,		NULL, OPT_NO_RA },
 	{ "no-map-gw",		no_argument,		NULL, OPT_NO_MAP_GW },
+	{ "chroot-fallback",	no_argument,		NULL, OPT_CHROOT_FALLBACK },
 	{ "ipv4-only",		no_argument,		NULL, '4' },
 	{ "ipv6-only",		no_argument,		NULL, '6' },
 	{ "one-off",		no_argument,		NULL, '1' },
@@ -232,6 +234,7 @@ static void usage(const char *name, int status)
 "      --version           Show version and exit\n"
 "  -p, --pcap FILE         Capture tap-facing traffic to pcap FILE\n"
 "  -P, --pid FILE          Write own PID to FILE\n"
+"      --chroot-fallback   chroot() if pivot_root() fails (initramfs)\n"
 "  -m, --mtu MTU           Assign MTU via DHCP and NDP, 68..65520,\n"
 "                          0: don't send it; default: 65520\n"
 "  -a, --address ADDR      Assign IPv4 or IPv6 ADDR, up to once each\n"
@@ -1566,6 +1569,9 @@ void conf(struct ctx *c, int argc, char **argv)
 			break;
 		case OPT_NO_RA:
 			c->no_ra = 1;
+			break;
+		case OPT_CHROOT_FALLBACK:
+			c->chroot_fallback = 1;
 			break;
 		case OPT_NO_MAP_GW:
 			c->no_map_gw = 1;

@@ -64,5 +64,6 @@ void log_set_level(int debug, int trace, int quiet);
 void log_set_stderr(int on);
 int log_open_file(const char *path, size_t size);
 void log_set_syslog(int on);
+void log_syslog_open(void);
 
 #endif /* LOG_H */

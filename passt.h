@@ -155,6 +155,7 @@ struct ctx {
 	uid_t uid;			/* --runas */
 	gid_t gid;
 	int one_off;			/* -1: quit when the guest goes */
+	int chroot_fallback;		/* --chroot-fallback */
 
 	/* File descriptors owned by the loop */
 	int epollfd;

@@ -140,6 +140,7 @@ static int udp_splice_local(const struct ctx *c, int v6,
 			    const struct sockaddr_in6 *sn);
 static void udp_splice_send(struct ctx *c, int dir, int v6, uint16_t lport,
 			    int n, const struct timespec *now);
+/* #syscalls:pasta getsockopt recvmmsg */
 static void udp_splice_handler(struct ctx *c, union epoll_ref ref,
 			       uint32_t events, const struct timespec *now);
 static void udp_splice_init(struct ctx *c);
@@ -277,6 +278,7 @@ static const struct in6_addr *udp_guest_addr6(const struct ctx *c,
  *
  * Return: socket, or -errno
  */
+/* #syscalls: socket setsockopt bind close */
 static int udp_sock_new(const struct ctx *c, int v6, const void *bind_addr,
 			uint16_t port, int fallback, uint32_t refdata)
 {
@@ -404,6 +406,7 @@ static int udp_tap_sock(const struct ctx *c, int v6, uint16_t port,
  * @v6:		IPv6 socket if set
  * @gport:	Guest port the socket sends for
  */
+/* #syscalls: recvmsg */
 static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 			   uint16_t gport);
 
@@ -419,6 +422,7 @@ static void udp_errq_drain(const struct ctx *c, int fd, int v6,
  *
  * Return: number of datagrams consumed, at least 1
  */
+/* #syscalls: sendmmsg */
 int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		    const void *daddr, const struct pool *p, size_t idx,
 		    const struct timespec *now)
@@ -903,6 +907,7 @@ static void udp_gw_seen(int in, int v6, uint16_t port, uint16_t gport,
  * @events:	epoll events
  * @now:	Current timestamp
  */
+/* #syscalls: recvmmsg */
 void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 		      const struct timespec *now)
 {
@@ -1172,6 +1177,7 @@ void udp_init(struct ctx *c)
  * @t:		Current time, seconds
  * @all:	Close every socket, idle or not
  */
+/* #syscalls: close */
 static void udp_out_expire(struct ctx *c, uint32_t t, int all)
 {
 	size_t w, b;
@@ -1313,6 +1319,7 @@ struct udp_splice_ns_arg {
  *
  * Return: socket (not added to epoll), or -errno
  */
+/* #syscalls:pasta socket setsockopt bind close */
 static int udp_splice_sock(int v6, uint16_t port, int fallback)
 {
 	int fd, one = 1, buf = UDP_SOCK_BUF, ret;
@@ -1370,6 +1377,7 @@ fail:
  *
  * Return: 0 (the result is in @arg)
  */
+/* #syscalls:pasta setns */
 static int udp_splice_sock_ns(void *arg)
 {
 	struct udp_splice_ns_arg *a = arg;
@@ -1387,6 +1395,7 @@ static int udp_splice_sock_ns(void *arg)
  *
  * Return: @fd, or -errno
  */
+/* #syscalls:pasta close */
 static int udp_splice_epoll(const struct ctx *c, int fd, uint32_t data)
 {
 	union epoll_ref ref = { .type = EPOLL_TYPE_UDP,
@@ -1436,6 +1445,7 @@ static int udp_splice_local(const struct ctx *c, int v6,
  * A datagram the kernel refuses is dropped and counted, the rest still go:
  * at most @m calls.
  */
+/* #syscalls:pasta sendmmsg */
 static void udp_splice_sendmmsg(int fd, int m)
 {
 	int sent = 0, r;
@@ -1881,6 +1891,7 @@ static void udp_splice_init(struct ctx *c)
  * @c:		Execution context
  * @now:	Current timestamp
  */
+/* #syscalls:pasta close */
 static void udp_splice_timer(struct ctx *c, const struct timespec *now)
 {
 	uint32_t t = (uint32_t)now->tv_sec;

@@ -38,6 +38,7 @@ static char ns_call_stack[NS_CALL_STACK_SIZE] __attribute__((aligned(16)));
  *
  * Return: @fn's return value, or -errno if the child couldn't be run
  */
+/* #syscalls:pasta clone wait4 exit */
 int ns_call(int (*fn)(void *), void *arg)
 {
 	int status;
@@ -63,6 +64,7 @@ int ns_call(int (*fn)(void *), void *arg)
  *
  * Return: 0 on success, -errno on failure
  */
+/* #syscalls:pasta setns */
 int ns_enter(const struct ctx *c)
 {
 	if (setns(c->pasta_netns_fd, CLONE_NEWNET))
@@ -136,6 +138,7 @@ int fd_set_nonblock(int fd)
  *
  * Return: 0 on success, -errno on failure
  */
+/* #syscalls: epoll_ctl */
 int epoll_add(int epollfd, uint32_t events, union epoll_ref ref)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = ref.u64 };
@@ -154,6 +157,7 @@ int epoll_add(int epollfd, uint32_t events, union epoll_ref ref)
  *
  * Return: 0 on success, -errno on failure
  */
+/* #syscalls: epoll_ctl */
 int epoll_mod(int epollfd, uint32_t events, union epoll_ref ref)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = ref.u64 };
@@ -167,6 +171,7 @@ int epoll_mod(int epollfd, uint32_t events, union epoll_ref ref)
 /**
  * epoll_del() - Remove @fd from @epollfd, ignoring errors
  */
+/* #syscalls: epoll_ctl */
 void epoll_del(int epollfd, int fd)
 {
 	epoll_ctl(epollfd, EPOLL_CTL_DEL, fd, NULL);
@@ -247,6 +252,7 @@ const char *mac_ntop(const unsigned char mac[6], char *buf, size_t len)
 /**
  * raw_random() - Fill @buf with random bytes from the kernel, or die
  */
+/* #syscalls: getrandom */
 void raw_random(void *buf, size_t len)
 {
 	size_t done = 0;
