@@ -41,25 +41,33 @@ if [ ! -s "$tmp/table" ]; then
 	exit 1
 fi
 
-# mode name|alternative file:line, one per annotated name
+# mode name|alternative file:line, one per annotated name. A comment
+# starting with "#syscalls" that doesn't parse fails the build: a typo
+# mustn't silently leave a system call out
+fail=0
 for f in "$@"; do
-	grep -n "#syscalls" "$f" | \
-	sed -n 's/^\([0-9]*\):.*#syscalls\(:pass[ta]\)\{0,1\}:\{0,1\}[[:space:]]\(.*\)$/\1 \2 \3/p' | \
-	sed 's|\*/.*$||' | while read -r line mode names; do
+	if grep -n '/\* *#syscalls' "$f" | \
+	   grep -E -v '#syscalls(:passt|:pasta)?:?[[:space:]]+[a-z0-9_|]+([[:space:]]+[a-z0-9_|]+)*[[:space:]]*\*/' \
+	   >&2; then
+		echo "$f: malformed #syscalls annotation above" >&2
+		fail=1
+	fi
+	grep -n '/\* *#syscalls' "$f" | \
+	sed -E -n 's/^([0-9]+):.*#syscalls(:passt|:pasta)?:?[[:space:]]+(.*)\*\/.*$/\1 \2 \3/p' | \
+	while read -r line mode names; do
 		case "$mode" in
-		:passt|:pasta|"") ;;
-		*) names="$mode $names"; mode="" ;;
+		:passt|:pasta) mode=${mode#:} ;;
+		*) names="$mode $names"; mode=both ;;
 		esac
-		mode=${mode#:}
 		for n in $names; do
-			echo "${mode:-both} $n $f:$line"
+			echo "$mode $n $f:$line"
 		done
 	done
 done > "$tmp/annotations"
+[ $fail -eq 0 ] || exit 1
 
 # Resolve names: first alternative this architecture knows
 : > "$tmp/resolved"
-fail=0
 while read -r mode names where; do
 	found=
 	for n in $(echo "$names" | tr '|' ' '); do
