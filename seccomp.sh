@@ -86,6 +86,138 @@ while read -r mode names where; do
 done < "$tmp/annotations"
 [ $fail -eq 0 ] || exit 1
 
+# Check each annotation against the function it belongs to: the calls of
+# the C library and of our own wrappers in its body (comments and strings
+# stripped), mapped to system calls by the table below, must all be listed
+# in the annotation, and each name listed must come from one of them (or be
+# one the kernel or libc makes on their own, see "implicit"). Functions
+# without annotation aren't checked: they run before confinement, and if
+# they don't, the test suite (which runs confined, where a missing call
+# kills the daemon) and its strace check find them. main() mixes set-up and
+# the loop: only the second direction is checked for it.
+awk -v skip_missing="main" '
+BEGIN {
+	# C function: system calls it makes (x86_64 names, "|" alternatives
+	# as in annotations are matched by any of their names)
+	m["read"] = "read";		m["write"] = "write"
+	m["readv"] = "readv";		m["writev"] = "writev"
+	m["pread"] = "pread64";		m["pwrite"] = "pwrite64"
+	m["recv"] = "recvfrom";		m["recvfrom"] = "recvfrom"
+	m["recvmsg"] = "recvmsg";	m["recvmmsg"] = "recvmmsg"
+	m["send"] = "sendto";		m["sendto"] = "sendto"
+	m["sendmsg"] = "sendmsg";	m["sendmmsg"] = "sendmmsg"
+	m["socket"] = "socket";		m["bind"] = "bind"
+	m["listen"] = "listen";		m["connect"] = "connect"
+	m["accept"] = "accept";		m["accept4"] = "accept4"
+	m["shutdown"] = "shutdown";	m["close"] = "close"
+	m["setsockopt"] = "setsockopt";	m["getsockopt"] = "getsockopt"
+	m["getsockname"] = "getsockname"; m["getpeername"] = "getpeername"
+	m["epoll_ctl"] = "epoll_ctl";	m["epoll_wait"] = "epoll_wait"
+	m["timerfd_create"] = "timerfd_create"
+	m["timerfd_settime"] = "timerfd_settime"
+	m["splice"] = "splice";		m["pipe2"] = "pipe2"
+	m["fcntl"] = "fcntl";		m["ioctl"] = "ioctl"
+	m["lseek"] = "lseek";		m["ftruncate"] = "ftruncate"
+	m["kill"] = "kill";		m["waitpid"] = "wait4"
+	m["clone"] = "clone";		m["setns"] = "setns"
+	m["exit"] = "exit_group";	m["_exit"] = "exit_group"
+	m["die"] = "exit_group";	m["getrandom"] = "getrandom"
+	m["clock_gettime"] = "clock_gettime"; m["poll"] = "poll"
+	m["open"] = "openat";		m["openat"] = "openat"
+	m["unlink"] = "unlink";		m["getpid"] = "getpid"
+	m["inotify_add_watch"] = "inotify_add_watch"
+	m["fstat"] = "fstat";		m["stat"] = "stat"
+	m["fprintf"] = "write";		m["vfprintf"] = "write"
+	m["fputs"] = "write";		m["perror"] = "write"
+
+	# Calls in annotated functions that only happen before confinement
+	exempt["tcp_splice_ns_fill:open"] = "only with @open_proc: init"
+
+	# Made without a call of that name: restart after a stopped
+	# process resumes, the exit of a clone() child when its function
+	# returns
+	implicit["restart_syscall"] = 1
+	implicit["exit"] = 1
+	fail = 0
+}
+
+function flush(   name, k, n, alts, a, found, need, have, i, calls, c) {
+	if (fn == "" || ann == "")
+		return
+	# annotated names, alternatives split
+	n = split(ann, have_list, " ")
+	for (k = 1; k <= n; k++) {
+		split(have_list[k], alts, "|")
+		for (a in alts)
+			have[alts[a]] = have_list[k]
+	}
+	# calls in the body
+	body = text
+	gsub(/"([^"\\]|\\.)*"/, "\"\"", body)
+	gsub(/\/\*([^*]|\*+[^*\/])*\*+\//, " ", body)
+	while (match(body, /[A-Za-z_][A-Za-z_0-9]*[ \t]*\(/)) {
+		c = substr(body, RSTART, RLENGTH)
+		sub(/[ \t]*\($/, "", c)
+		body = substr(body, RSTART + RLENGTH)
+		if (!(c in m) || ((fn ":" c) in exempt))
+			continue
+		need[m[c]] = c
+	}
+	for (c in need) {
+		if (!(c in have) && fn != skip_missing) {
+			printf "%s: %s() calls %s(): system call %s not in its #syscalls annotation\n", loc, fn, need[c], c > "/dev/stderr"
+			fail = 1
+		}
+	}
+	for (k = 1; k <= n; k++) {
+		split(have_list[k], alts, "|")
+		found = 0
+		for (a in alts)
+			if ((alts[a] in need) || (alts[a] in implicit))
+				found = 1
+		if (!found) {
+			printf "%s: %s(): %s in #syscalls annotation, but nothing in it makes that call\n", loc, fn, have_list[k] > "/dev/stderr"
+			fail = 1
+		}
+	}
+	delete have; delete need
+}
+
+FNR == 1 { fn = ""; ann = ""; text = ""; inbody = 0 }
+
+/\/\* *#syscalls/ {
+	a = $0
+	sub(/.*#syscalls(:passt|:pasta)?:?[ \t]+/, "", a)
+	sub(/\*\/.*/, "", a)
+	ann = ann " " a
+	if (!inbody)
+		loc = FILENAME ":" FNR
+	next
+}
+
+!inbody && /^[a-z].*\(/ && !/;[ \t]*$/ {
+	f = $0
+	sub(/\(.*/, "", f)
+	sub(/.*[ *]/, "", f)
+	fn = f
+	if (ann == "")
+		loc = FILENAME ":" FNR
+	next
+}
+
+/^\{/ { inbody = 1; text = ""; next }
+
+inbody && /^\}/ {
+	flush()
+	inbody = 0; fn = ""; ann = ""; text = ""
+	next
+}
+
+inbody { text = text "\n" $0 }
+
+END { exit fail }
+' "$@" || exit 1
+
 list() {
 	awk -v m="$1" '$1 == "both" || $1 == m { print $3, $2 }' \
 		"$tmp/resolved" | sort -n -u

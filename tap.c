@@ -954,7 +954,7 @@ void tap_frames_handle(struct ctx *c, const struct iovec *frames, size_t n,
  * tap_guest_gone() - The guest closed its connection: clean up, maybe quit
  * @c:		Execution context
  */
-/* #syscalls:passt close epoll_ctl exit_group */
+/* #syscalls:passt close exit_group */
 static void tap_guest_gone(struct ctx *c)
 {
 	info("Client connection closed%s", c->one_off ? ", exiting" : "");
@@ -1065,7 +1065,7 @@ void tap_handler_passt(struct ctx *c, uint32_t events,
  * @events:	epoll events
  * @now:	Current timestamp
  */
-/* #syscalls:pasta read */
+/* #syscalls:pasta read exit_group */
 void tap_handler_pasta(struct ctx *c, uint32_t events,
 		       const struct timespec *now)
 {

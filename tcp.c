@@ -1866,7 +1866,6 @@ bad:
  *
  * Return: number of segments handled, at least one
  */
-/* #syscalls: connect */
 int tcp_tap_handler(struct ctx *c, int af, const void *saddr,
 		    const void *daddr, const struct pool *p, size_t idx,
 		    const struct timespec *now)

@@ -232,7 +232,7 @@ struct tcp_splice_ns_arg {
  *
  * Return: 0 on success, -errno if we couldn't join the namespace
  */
-/* #syscalls:pasta setns socket */
+/* #syscalls:pasta socket */
 static int tcp_splice_ns_fill(void *arg)
 {
 	const struct tcp_splice_ns_arg *a = arg;
@@ -369,7 +369,7 @@ static socklen_t tcp_splice_sa(struct sockaddr_storage *sa, int af,
  *
  * Return: 0 on success, -errno on failure
  */
-/* #syscalls:pasta socket setsockopt bind listen close */
+/* #syscalls:pasta setsockopt bind listen close */
 static int tcp_splice_listen(const struct ctx *c, int side, int af,
 			     const void *addr, unsigned int port)
 {
@@ -713,7 +713,7 @@ static void tcp_splice_run(const struct ctx *c, struct tcp_splice_conn *conn,
  *
  * Return: 0 on success, -1 on failure
  */
-/* #syscalls:pasta pipe2 fcntl close */
+/* #syscalls:pasta pipe2 fcntl */
 static int tcp_splice_pipe(struct tcp_splice_conn *conn, int d)
 {
 	static long page_size;
@@ -854,7 +854,7 @@ static int tcp_splice_connect_retry(const struct ctx *c,
  * Return: 1 if we took care of @s (spliced, or closed), 0 if it's for the
  *	   tap path
  */
-/* #syscalls:pasta accept|accept4 setsockopt close */
+/* #syscalls:pasta setsockopt */
 int tcp_splice_conn_from_sock(struct ctx *c, uint32_t ref_data, int s,
 			      const struct sockaddr_storage *sa)
 {

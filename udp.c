@@ -140,7 +140,6 @@ static int udp_splice_local(const struct ctx *c, int v6,
 			    const struct sockaddr_in6 *sn);
 static void udp_splice_send(struct ctx *c, int dir, int v6, uint16_t lport,
 			    int n, const struct timespec *now);
-/* #syscalls:pasta getsockopt recvmmsg */
 static void udp_splice_handler(struct ctx *c, union epoll_ref ref,
 			       uint32_t events, const struct timespec *now);
 static void udp_splice_init(struct ctx *c);
@@ -406,7 +405,6 @@ static int udp_tap_sock(const struct ctx *c, int v6, uint16_t port,
  * @v6:		IPv6 socket if set
  * @gport:	Guest port the socket sends for
  */
-/* #syscalls: recvmsg */
 static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 			   uint16_t gport);
 
@@ -745,6 +743,7 @@ static void udp_send_frags(const struct ctx *c, int v6, const char *l4,
  * error (the "offender") and, as message name, the destination of the
  * datagram that caused it: enough to rebuild what the guest sent.
  */
+/* #syscalls: recvmsg */
 static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 			   uint16_t gport)
 {
@@ -1377,7 +1376,6 @@ fail:
  *
  * Return: 0 (the result is in @arg)
  */
-/* #syscalls:pasta setns */
 static int udp_splice_sock_ns(void *arg)
 {
 	struct udp_splice_ns_arg *a = arg;
@@ -1668,6 +1666,7 @@ static void udp_splice_reply(int dir, int v6, uint16_t cport, int n,
  * @events:	epoll events
  * @now:	Current timestamp
  */
+/* #syscalls:pasta getsockopt recvmmsg */
 static void udp_splice_handler(struct ctx *c, union epoll_ref ref,
 			       uint32_t events, const struct timespec *now)
 {

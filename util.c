@@ -252,7 +252,7 @@ const char *mac_ntop(const unsigned char mac[6], char *buf, size_t len)
 /**
  * raw_random() - Fill @buf with random bytes from the kernel, or die
  */
-/* #syscalls: getrandom */
+/* #syscalls: getrandom exit_group */
 void raw_random(void *buf, size_t len)
 {
 	size_t done = 0;
