@@ -128,7 +128,7 @@ static int isolate_done;		/* set once the filesystem is gone */
 void isolate_initial(int keep_fd)
 {
 	unsigned int first = STDERR_FILENO + 1;
-	int fd;
+	long fd, max;
 
 	if (keep_fd > STDERR_FILENO) {
 		if (keep_fd > (int)first &&
@@ -142,9 +142,10 @@ void isolate_initial(int keep_fd)
 
 fallback:
 	/* Before Linux 5.9: close them one by one, up to the soft limit */
-	for (fd = STDERR_FILENO + 1; fd < (int)sysconf(_SC_OPEN_MAX); fd++) {
+	max = sysconf(_SC_OPEN_MAX);
+	for (fd = STDERR_FILENO + 1; fd < max; fd++) {
 		if (fd != keep_fd)
-			close(fd);
+			close((int)fd);
 	}
 }
 
@@ -349,7 +350,8 @@ void isolate_prefork(struct ctx *c, int started_as_root)
 
 	/* What we'll need once the filesystem is gone */
 	isolate_devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	log_syslog_open();
+	if (!c->foreground && !c->debug && !*c->log_file)
+		log_syslog_open();	/* we'll log there from background */
 
 	/* passt run by a regular user: a user namespace of its own first,
 	 * where it may create the others. Not for pasta: it already has one

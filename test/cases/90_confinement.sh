@@ -289,11 +289,12 @@ bg pasta_st in_host strace -f -qq -o "$TMP/pasta.strace" \
 	setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --clear-groups \
 	--inh-caps=-all -- "$PASTA" -f --config-net -t auto -u auto -T auto \
 	-- sleep 600
-spid=$(cat "$TMP/pasta_st.pid")
-NS_PID=
+spid=$(cat "$TMP/pasta_st.pid")	# strace, parent of pasta
 wait_for 10 sh -c "grep -q PR_SET_SECCOMP $TMP/pasta.strace" || true
-NS_PID=$(pgrep -x sleep -P "$(pgrep -P "$spid" | head -1)" 2>/dev/null | head -1) || true
-[ -n "$NS_PID" ] || NS_PID=$(pgrep -f "^sleep 600$" -n)
+tpid=$(pgrep -P "$spid" -x pasta | head -1) || true
+NS_PID=
+[ -n "$tpid" ] && NS_PID=$(pgrep -P "$tpid" -x sleep | head -1) || true
+echo "$tpid" > "$TMP/st_pasta.pid"
 echo "$NS_PID" > "$TMP/st_child.pid"
 bg ns_tcp2 in_ns socat TCP-LISTEN:8101,bind=127.0.0.1,fork,reuseaddr \
 	SYSTEM:'echo ns-tcp'
@@ -302,20 +303,22 @@ in_ns socat -T 2 - TCP:$REMOTE_LO4:8000 </dev/null >/dev/null 2>&1 || true
 echo x | in_ns socat -T 2 - UDP:$REMOTE_LO4:8001 >/dev/null 2>&1 || true
 in_ns ping -c 1 -W 2 $REMOTE_LO4 >/dev/null 2>&1 || true
 sleep 2		# a few timer ticks
-pkill -TERM -P "$spid" -x pasta 2>/dev/null || kill "$spid" 2>/dev/null || true
+[ -n "$tpid" ] && kill -TERM "$tpid" 2>/dev/null || true
 wait_for 5 pid_gone "$spid" || kill -9 "$spid" 2>/dev/null || true
-kill -9 "$NS_PID" 2>/dev/null || true
+[ -n "$NS_PID" ] && kill -9 "$NS_PID" 2>/dev/null || true
 strace_check pasta_strace_allowlist pasta "$TMP/pasta.strace"
 
 bg passt_st in_host strace -f -qq -o "$TMP/passt.strace" \
 	setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --clear-groups \
 	--inh-caps=-all -- "$PASST" -f -s "$D/st.sock"
-spid=$(cat "$TMP/passt_st.pid")
+spid=$(cat "$TMP/passt_st.pid")	# strace, parent of passt
 wait_for 10 sh -c "grep -q PR_SET_SECCOMP $TMP/passt.strace" || true
+tpid=$(pgrep -P "$spid" -x passt | head -1) || true
+echo "$tpid" > "$TMP/st_passt.pid"
 for i in 1 2 3; do
 	in_host socat -u /dev/null UNIX-CONNECT:"$D/st.sock" 2>/dev/null || true
 done
 sleep 2
-pkill -TERM -P "$spid" -x passt 2>/dev/null || kill "$spid" 2>/dev/null || true
+[ -n "$tpid" ] && kill -TERM "$tpid" 2>/dev/null || true
 wait_for 5 pid_gone "$spid" || kill -9 "$spid" 2>/dev/null || true
 strace_check passt_strace_allowlist passt "$TMP/passt.strace"
