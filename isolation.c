@@ -99,10 +99,20 @@
 #define SECCOMP_LIST_MAX	200
 
 /* Instructions before and after the list: arch check, load, x32 check,
- * then kill and allow
+ * then kill and allow, then the check of clone() flags (and its own kill
+ * and allow: BPF only jumps forward)
  */
 #define SECCOMP_PROLOGUE	5
-#define SECCOMP_EPILOGUE	2
+#define SECCOMP_EPILOGUE	8
+
+/* Offsets of the two halves of the first argument, the flags of clone() */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SECCOMP_ARG0_LO		offsetof(struct seccomp_data, args[0])
+#define SECCOMP_ARG0_HI		(offsetof(struct seccomp_data, args[0]) + 4)
+#else
+#define SECCOMP_ARG0_LO		(offsetof(struct seccomp_data, args[0]) + 4)
+#define SECCOMP_ARG0_HI		offsetof(struct seccomp_data, args[0])
+#endif
 
 _Static_assert(ARRAY_SIZE(seccomp_list_passt) <= SECCOMP_LIST_MAX,
 	       "seccomp allow-list for passt too long for one BPF jump");
@@ -434,7 +444,11 @@ void isolate_user(const struct ctx *c, int started_as_root)
  *
  * The program: kill unless the architecture is ours, load the system call
  * number, kill x32 calls on x86_64, then one comparison per allowed number,
- * jumping to "allow"; falling through the list kills.
+ * jumping to "allow"; falling through the list kills. clone(), if allowed
+ * (pasta), jumps to a check of its flags instead: only those of ns_call()
+ * pass, so no threads, no processes sharing less than our memory and
+ * descriptors, no new namespaces. That's the only call the kernel can't
+ * cache a verdict for, and it's rare (socket pool refills, new UDP flows).
  *
  * Return: 0 on success, -errno on failure
  */
@@ -465,11 +479,33 @@ int isolate_seccomp(int pasta)
 #endif
 
 	for (i = 0; i < n; i++) {
-		/* jump over the rest of the list and the kill */
+		/* jump over the rest of the list and the kill to "allow",
+		 * and one further for clone(), to the check of its flags
+		 */
+		uint8_t jt = (uint8_t)(n - i);
+
+#ifdef __NR_clone
+		if (list[i] == __NR_clone)
+			jt++;
+#endif
 		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-			 list[i], (uint8_t)(n - i), 0);
+			 list[i], jt, 0);
 	}
 
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+		 SECCOMP_RET_KILL_PROCESS);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+		 SECCOMP_RET_ALLOW);
+
+	/* clone(): flags are a 64-bit argument, compared in two halves */
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		 SECCOMP_ARG0_HI);
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		 0, 0, 2);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		 SECCOMP_ARG0_LO);
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+		 NS_CALL_CLONE_FLAGS, 1, 0);
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 		 SECCOMP_RET_KILL_PROCESS);
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,

@@ -45,7 +45,7 @@ int ns_call(int (*fn)(void *), void *arg)
 	pid_t pid;
 
 	pid = clone(fn, ns_call_stack + sizeof(ns_call_stack),
-		    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, arg);
+		    NS_CALL_CLONE_FLAGS, arg);
 	if (pid < 0)
 		return -errno;
 

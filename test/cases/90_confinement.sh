@@ -46,7 +46,8 @@ D=$(user_dir d)
 
 bg remote_tcp in_remote socat TCP-LISTEN:8000,bind=$REMOTE_LO4,fork,reuseaddr \
 	SYSTEM:'echo remote-tcp'
-bg remote_udp in_remote socat UDP-LISTEN:8001,bind=$REMOTE_LO4,fork,reuseaddr \
+# -T 3: the child forked for a UDP client ends once it's idle
+bg remote_udp in_remote socat -T 3 UDP-LISTEN:8001,bind=$REMOTE_LO4,fork,reuseaddr \
 	PIPE
 
 # status_field PID FIELD: value of FIELD in /proc/PID/status

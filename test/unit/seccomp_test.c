@@ -37,10 +37,12 @@ enum call {
 	CALL_SETNS,		/* pasta only */
 	CALL_GETPID,		/* allowed in neither */
 	CALL_X32_WRITE,		/* write, but through the x32 ABI */
+	CALL_FORK,		/* clone(), but not with the flags of ns_call() */
 };
 
 static const char *call_str[] = {
 	"write", "mkdir", "execve", "setns", "getpid", "x32 write",
+	"fork (clone with other flags)",
 };
 
 /**
@@ -86,6 +88,10 @@ static void run(int pasta, enum call call, int killed)
 		case CALL_GETPID:
 			syscall(SYS_getpid);
 			break;
+		case CALL_FORK:
+			/* the child, if any, would exit right away */
+			syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+			break;
 		case CALL_X32_WRITE:
 #if defined(__x86_64__)
 			syscall(SECCOMP_X32_BIT | SYS_write, STDOUT_FILENO,
@@ -128,6 +134,7 @@ int main(void)
 		run(pasta, CALL_EXECVE, 1);
 		run(pasta, CALL_GETPID, 1);
 		run(pasta, CALL_X32_WRITE, 1);
+		run(pasta, CALL_FORK, 1);
 	}
 	run(0, CALL_SETNS, 1);
 	run(1, CALL_SETNS, 0);
