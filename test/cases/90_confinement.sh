@@ -26,7 +26,8 @@
 # Then, confined: SIGHUP and SIGTERM end pasta and passt with status 0 (not
 # 159, "Bad system call", which is how a seccomp kill shows), a port bound
 # in pasta's namespace after start is forwarded (auto rescan, TCP splice,
-# timers), UDP and ping through pasta, and passt's log file rotation.
+# timers), UDP and ping through pasta, passt's log file rotation, and
+# passt's messages to the system logger from background.
 # Finally, with strace if installed: every system call pasta and passt make
 # after installing the filter is on the allow-list of seccomp.h (a call off
 # the list would kill them: the check names it instead).
@@ -248,6 +249,41 @@ if wait_for 5 pid_gone "$fpid"; then
 		fail passt_confined_sighup "exit status $rc$([ $rc = 159 ] && echo ': killed by seccomp (SIGSYS)')"
 else
 	fail passt_confined_sighup "still running 5 s after SIGHUP"
+fi
+
+# System logger, confined: passt in background without -l logs through the
+# socket it connected before confinement. /dev/log is a socat receiver here,
+# in a mount namespace of the test's own (tmpfs over /dev, with /dev/null)
+if command -v unshare >/dev/null; then
+	L=$TMP/devlog
+	mkdir -p "$L"
+	in_host unshare -m sh -c "
+		mount -t tmpfs none '$L' && touch '$L/null' &&
+		mount --bind /dev/null '$L/null' || exit 1
+		socat -u UNIX-RECV:'$L/log' OPEN:'$TMP/syslog.txt',creat,append &
+		echo \$! > '$TMP/syslogd.pid'
+		for i in 1 2 3 4 5 6 7 8 9 10; do
+			[ -S '$L/log' ] && break; sleep 0.1
+		done
+		mount --bind '$L' /dev &&
+		exec timeout 5 '$PASST' -s '$D/sl.sock' -P '$D/sl.pid'" \
+		>"$TMP/syslog_start.log" 2>&1 || true
+	slpid=$(cat "$D/sl.pid" 2>/dev/null || true)
+	echo "$slpid" > "$TMP/passt_syslog.pid"
+	if [ -n "$slpid" ]; then
+		in_host socat -u /dev/null UNIX-CONNECT:"$D/sl.sock" || true
+		if wait_for 5 grep -q "^<30>passt\[$slpid\]: Client connected" \
+		   "$TMP/syslog.txt"; then
+			pass passt_confined_syslog
+		else
+			fail passt_confined_syslog "got: $(tail -2 "$TMP/syslog.txt" 2>/dev/null | tr '\n' ' ')"
+		fi
+		check passt_confined_syslog_alive test -d "/proc/$slpid"
+		kill "$slpid" 2>/dev/null || true
+	else
+		fail passt_confined_syslog "didn't start: $(tail -2 "$TMP/syslog_start.log" | tr '\n' ' ')"
+	fi
+	kill "$(cat "$TMP/syslogd.pid" 2>/dev/null)" 2>/dev/null || true
 fi
 
 # strace: what's called once confined is on the allow-list of the mode
