@@ -29,9 +29,10 @@ LDFLAGS ?=
 ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-PASST_SRCS := passt.c arp.c checksum.c conf.c dhcp.c dhcpv6.c fwd.c icmp.c log.c \
-	      ndp.c netlink.c packet.c pasta.c pcap.c siphash.c tap.c tcp.c tcp_splice.c udp.c util.c
-PASST_HDRS := $(wildcard *.h)
+PASST_SRCS := passt.c arp.c checksum.c conf.c dhcp.c dhcpv6.c fwd.c icmp.c \
+	      isolation.c log.c ndp.c netlink.c packet.c pasta.c pcap.c \
+	      siphash.c tap.c tcp.c tcp_splice.c udp.c util.c
+PASST_HDRS := $(filter-out seccomp.h,$(wildcard *.h)) seccomp.h
 QRAP_SRCS := qrap.c
 
 BIN := passt pasta qrap
@@ -40,6 +41,10 @@ all: $(BIN)
 
 passt: $(PASST_SRCS) $(PASST_HDRS)
 	$(CC) $(ALL_CFLAGS) $(PASST_SRCS) -o $@ $(ALL_LDFLAGS)
+
+# The seccomp allow-lists, from the #syscalls annotations in the sources
+seccomp.h: seccomp.sh $(PASST_SRCS)
+	CC="$(CC)" ./seccomp.sh $@ $(PASST_SRCS)
 
 pasta: passt
 	ln -sf passt pasta
@@ -58,12 +63,14 @@ check: all
 unit: all
 	$(MAKE) -C test/unit
 
-cppcheck:
+# The architecture macro the compiler would define: isolation.c needs one
+cppcheck: seccomp.h
 	cppcheck --std=c11 --error-exitcode=1 --enable=warning,portability \
-		--inline-suppr --quiet -D_GNU_SOURCE $(PASST_SRCS) $(QRAP_SRCS)
+		--inline-suppr --quiet -D_GNU_SOURCE -D__$(shell uname -m)__ \
+		$(PASST_SRCS) $(QRAP_SRCS)
 
 # Checks and the reasons for each disabled one: .clang-tidy
-clang-tidy:
+clang-tidy: seccomp.h
 	clang-tidy --quiet $(PASST_SRCS) $(QRAP_SRCS) -- -std=c11 -D_GNU_SOURCE
 
 install: $(BIN)
@@ -80,7 +87,7 @@ uninstall:
 	      $(DESTDIR)$(man1dir)/qrap.1
 
 clean:
-	rm -rf $(BIN) obj
+	rm -rf $(BIN) obj seccomp.h
 	$(MAKE) -C test/unit clean 2>/dev/null || true
 
 .PHONY: all check unit cppcheck clang-tidy install uninstall clean

@@ -108,6 +108,7 @@ enum {
 	OPT_FREEBIND,
 	OPT_FQDN,
 	OPT_PRINT_CAPS,
+	OPT_CHROOT_FALLBACK,
 };
 
 static const struct option conf_options[] = {
@@ -144,6 +145,7 @@ static const struct option conf_options[] = {
 	{ "no-dhcpv6",		no_argument,		NULL, OPT_NO_DHCPV6 },
 	{ "no-ra",		no_argument,		NULL, OPT_NO_RA },
 	{ "no-map-gw",		no_argument,		NULL, OPT_NO_MAP_GW },
+	{ "chroot-fallback",	no_argument,		NULL, OPT_CHROOT_FALLBACK },
 	{ "ipv4-only",		no_argument,		NULL, '4' },
 	{ "ipv6-only",		no_argument,		NULL, '6' },
 	{ "one-off",		no_argument,		NULL, '1' },
@@ -275,6 +277,7 @@ static void usage(const char *name, int status)
 "      --version           Show version and exit\n"
 "  -p, --pcap FILE         Capture tap-facing traffic to pcap FILE\n"
 "  -P, --pid FILE          Write own PID to FILE\n"
+"      --chroot-fallback   chroot() if pivot_root() fails (initramfs)\n"
 "  -m, --mtu MTU           Assign MTU via DHCP and NDP, 68..65520,\n"
 "                          0: don't send it; default: 65520\n"
 "  -a, --address ADDR[/PREFIX]\n"
@@ -1674,6 +1677,41 @@ static void conf_pasta_netns(struct ctx *c, const struct conf_opts *o,
 }
 
 /**
+ * conf_fd_arg() - Find the descriptor passed with -F/--fd, before parsing
+ * @argc:	Argument count
+ * @argv:	Arguments
+ *
+ * Inherited descriptors are closed first thing (isolation.c), before the
+ * options are parsed: the one the parent passed on purpose must stay. A
+ * value that doesn't parse is left to conf() to report.
+ *
+ * Return: descriptor number given with -F/--fd, -1 if none
+ */
+int conf_fd_arg(int argc, char **argv)
+{
+	const char *v = NULL;
+	unsigned long fd;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if ((!strcmp(argv[i], "-F") || !strcmp(argv[i], "--fd")) &&
+		    i + 1 < argc)
+			v = argv[++i];
+		else if (!strncmp(argv[i], "--fd=", strlen("--fd=")))
+			v = argv[i] + strlen("--fd=");
+		else if (!strncmp(argv[i], "-F", 2) && argv[i][2])
+			v = argv[i] + 2;
+	}
+
+	if (!v || str_to_uint(v, INT_MAX, &fd))
+		return -1;
+
+	return (int)fd;
+}
+
+/**
  * conf() - Fill the execution context from command line and host
  * @c:		Execution context, with @mode set, otherwise zeroed
  * @argc:	Argument count
@@ -1829,6 +1867,9 @@ void conf(struct ctx *c, int argc, char **argv)
 			break;
 		case OPT_NO_RA:
 			c->no_ra = 1;
+			break;
+		case OPT_CHROOT_FALLBACK:
+			c->chroot_fallback = 1;
 			break;
 		case OPT_NO_MAP_GW:
 			/* Same as --map-host-loopback none */

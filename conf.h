@@ -8,6 +8,7 @@
 
 #include "passt.h"
 
+int conf_fd_arg(int argc, char **argv);
 void conf(struct ctx *c, int argc, char **argv);
 void conf_print(const struct ctx *c);
 

@@ -985,6 +985,7 @@ static int fwd_scan_line(const char *line, unsigned int state,
  *
  * Return: number of ports added, or -1 on read error
  */
+/* #syscalls:pasta lseek read */
 int fwd_scan(int fd, int udp, uint8_t *map, const uint8_t *exclude)
 {
 	unsigned int state = udp ? FWD_SCAN_STATE_UDP_UNCONN :

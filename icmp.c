@@ -85,6 +85,7 @@ static char icmp_buf[ICMP_BUF_SIZE] __attribute__((aligned(8)));
  *
  * Return: socket, or -1
  */
+/* #syscalls: socket bind close */
 static int icmp_sock_get(const struct ctx *c, int v6, uint16_t id,
 			 const struct timespec *now)
 {
@@ -179,6 +180,7 @@ static int icmp_sock_get(const struct ctx *c, int v6, uint16_t id,
  *
  * Return: number of messages consumed, at least 1
  */
+/* #syscalls: sendto */
 int icmp_tap_handler(struct ctx *c, int af, const void *saddr,
 		     const void *daddr, const struct pool *p, size_t idx,
 		     const struct timespec *now)
@@ -251,6 +253,7 @@ int icmp_tap_handler(struct ctx *c, int af, const void *saddr,
  * @events:	epoll events
  * @now:	Current timestamp
  */
+/* #syscalls: recvfrom */
 void icmp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 		       const struct timespec *now)
 {
@@ -336,6 +339,7 @@ void icmp_init(struct ctx *c)
  * @t:		Current time, seconds
  * @all:	Close every socket, idle or not
  */
+/* #syscalls: close */
 static void icmp_expire(struct ctx *c, uint32_t t, int all)
 {
 	size_t w, b;

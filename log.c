@@ -5,8 +5,8 @@
  * Theory of operation: until set-up is done, messages go to standard error,
  * so that a configuration error is one readable line on the terminal. Once
  * set-up is done (log_startup_done()), passt logs to the system logger
- * when running in background without -l (syslog(3) silently drops messages
- * when nothing listens: we never block or fail on it), to standard error
+ * when running in background without -l (messages are dropped when nothing
+ * listens: we never block or fail on it), to standard error
  * in foreground or with -e, and, with -l, to the log file only: nothing
  * more is written to standard error then, unless -e asks for it.
  *
@@ -22,6 +22,12 @@
  * FALLOC_FL_COLLAPSE_RANGE, and collapsing goes by whole blocks anyway).
  * Rotating costs a copy of half the file once every half file written:
  * on average, each byte is written twice.
+ *
+ * The system logger socket is connected before confinement (isolation.c):
+ * once we're in an empty filesystem, /dev/log can't be reached any longer.
+ * That's also why this isn't syslog(3), which reconnects by path, and
+ * formats time stamps reading the time zone file, lazily: messages go out
+ * with a plain send(), without time stamp (the logger adds its own).
  */
 
 #include <errno.h>
@@ -35,7 +41,9 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 
 #include "log.h"
 #include "util.h"
@@ -48,6 +56,8 @@ int log_trace;
 static int log_level = LOG_INFO;	/* most verbose priority logged */
 static int log_stderr = 1;
 static int log_syslog;
+static int log_sock = -1;		/* connected to /dev/log */
+static pid_t log_pid;			/* in system logger messages */
 static int log_fd = -1;
 static size_t log_size;			/* --log-size */
 static size_t log_written;		/* current size of the file */
@@ -97,16 +107,72 @@ void log_set_stderr(int on)
 }
 
 /**
+ * log_syslog_open() - Connect to the system logger, if there is one
+ *
+ * Called before confinement: /dev/log is out of reach afterwards
+ */
+void log_syslog_open(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX,
+				 .sun_path = "/dev/log" };
+	int fd;
+
+	if (log_sock >= 0)
+		return;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		return;
+	}
+
+	log_sock = fd;
+}
+
+/**
  * log_set_syslog() - Enable or disable the system logger
- * @on:		Enable if non-zero
+ * @on:		Enable if set: call after going to background (PID changes)
  */
 void log_set_syslog(int on)
 {
-	if (on && !log_syslog)
-		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
-	else if (!on && log_syslog)
-		closelog();
+	if (on) {
+		log_syslog_open();
+		log_pid = getpid();
+	}
 	log_syslog = on;
+}
+
+/**
+ * log_syslog_send() - Send a message to the system logger, if connected
+ * @pri:	Priority
+ * @fmt:	Format string
+ * @ap:		Arguments
+ */
+/* #syscalls: sendto */
+static void log_syslog_send(int pri, const char *fmt, va_list ap)
+{
+	char buf[BUFSIZ + 128];
+	int n, m;
+
+	if (log_sock < 0)
+		return;
+
+	/* RFC 3164 4.1, without TIMESTAMP and HOSTNAME: the logger fills in
+	 * its own, which is what it does for local messages anyway
+	 */
+	n = snprintf(buf, sizeof(buf), "<%i>%s[%i]: ", LOG_DAEMON | pri,
+		     log_ident, (int)log_pid);
+	if (n <= 0 || (size_t)n >= sizeof(buf))
+		return;
+	m = vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+	if (m < 0)
+		return;
+	n = (size_t)(n + m) >= sizeof(buf) ? (int)sizeof(buf) - 1 : n + m;
+
+	send(log_sock, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /**
@@ -180,6 +246,7 @@ int log_open_file(const char *path, size_t size, const char *version)
  * header, and less if @need wouldn't fit otherwise. On any error, starts
  * over with just the header.
  */
+/* #syscalls: pread64 pwrite64 ftruncate */
 static void log_file_rotate(size_t need)
 {
 	size_t room = log_size - log_hdr_len, keep = room / 2, from, to, i;
@@ -236,6 +303,7 @@ restart:
  * @line:	Line, with its newline
  * @len:	Length of @line
  */
+/* #syscalls: pwrite64 */
 static void log_file_write(const char *line, size_t len)
 {
 	ssize_t n;
@@ -266,6 +334,7 @@ static const char *const log_tags[] = {
  *
  * Return: length written
  */
+/* #syscalls: clock_gettime */
 static size_t log_time(char *buf, size_t size)
 {
 	struct timespec now;
@@ -292,6 +361,7 @@ static size_t log_time(char *buf, size_t size)
  * @fmt:	Format string
  * @ap:		Arguments
  */
+/* #syscalls: writev */
 static void log_vmsg(int pri, bool force, const char *fmt, va_list ap)
 {
 	char line[BUFSIZ + 64];
@@ -308,7 +378,7 @@ static void log_vmsg(int pri, bool force, const char *fmt, va_list ap)
 		va_list aq;
 
 		va_copy(aq, ap);
-		vsyslog(pri, fmt, aq);
+		log_syslog_send(pri, fmt, aq);
 		va_end(aq);
 	}
 

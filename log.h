@@ -70,5 +70,6 @@ int log_open_file(const char *path, size_t size, const char *version);
 void log_startup_done(int force_stderr);
 int log_debug_on(void);
 void log_set_syslog(int on);
+void log_syslog_open(void);
 
 #endif /* LOG_H */

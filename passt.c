@@ -46,6 +46,7 @@
 #include "tcp_splice.h"
 #include "udp.h"
 #include "icmp.h"
+#include "isolation.h"
 
 #define EPOLL_EVENTS		8	/* events per epoll_wait(): fairness */
 #define TIMER_INTERVAL_MS	1000	/* protocol timer tick */
@@ -150,6 +151,7 @@ static int signals_init(void)
  * signal_handler() - Read pending signals and act on them
  * @fd:		signalfd
  */
+/* #syscalls: read wait4 exit_group */
 static void signal_handler(int fd)
 {
 	struct signalfd_siginfo si;
@@ -274,7 +276,7 @@ static void daemonize(void)
 
 	setsid();
 
-	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	fd = isolate_devnull();	/* opened before confinement */
 	if (fd >= 0) {
 		dup2(fd, STDIN_FILENO);
 		dup2(fd, STDOUT_FILENO);
@@ -363,12 +365,18 @@ static bool dispatch_later(union epoll_ref ref, uint32_t ev)
  *
  * Return: never returns: exits from handlers or on fatal errors
  */
+/* #syscalls: epoll_wait|epoll_pwait clock_gettime restart_syscall */
 int main(int argc, char **argv)
 {
 	struct epoll_event events[EPOLL_EVENTS];
 	struct timespec now, last_timer;
 	char argv0[PATH_MAX], *name;
 	int sigfd, spawned;
+
+	/* Nothing inherited stays open. A descriptor passed on purpose
+	 * (a future -F/--fd) would be given here instead of -1.
+	 */
+	isolate_initial(conf_fd_arg(argc, argv));
 
 	started_as_root = uid_is_init_root();
 	snprintf(argv0, sizeof(argv0), "%s", argv[0]);
@@ -440,9 +448,16 @@ int main(int argc, char **argv)
 	conf_print(&c);
 
 	/* Everything that can fail happens before we go to background: the
-	 * caller (podman, libvirt) takes exit status 0 as "network ready"
+	 * caller (podman, libvirt) takes exit status 0 as "network ready".
+	 * Confinement, see isolation.c: leave the caller's filesystem and
+	 * namespaces, become --runas if root, drop capabilities. The socket
+	 * path is out of reach from now on: it stays (a new start replaces
+	 * a stale one).
 	 */
+	isolate_prefork(&c, started_as_root);
+	sock_created = 0;
 	drop_privileges();
+	isolate_user(&c, started_as_root);
 
 	/* pasta with a command of its own stays in the foreground: the
 	 * command is our child, and we exit with its status
@@ -471,6 +486,9 @@ int main(int argc, char **argv)
 		pasta_child_run(&c);
 		pasta_sigchld(&c);	/* in case it's already gone */
 	}
+
+	/* Last step of confinement: the seccomp allow-list */
+	isolate_postfork(&c);
 
 	clock_gettime(CLOCK_MONOTONIC, &last_timer);
 

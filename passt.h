@@ -191,6 +191,7 @@ struct ctx {
 	int fd_tap_given;		/* passt -F/--fd: connected socket */
 	char hostname[DNS_NAME_MAX];	/* -H: DHCP option 12 */
 	char fqdn[DNS_NAME_MAX];	/* --fqdn: DHCP 81, DHCPv6 39 */
+	int chroot_fallback;		/* --chroot-fallback */
 
 	/* File descriptors owned by the loop */
 	int epollfd;

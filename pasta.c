@@ -698,6 +698,7 @@ void pasta_child_run(struct ctx *c)
  *
  * Return: 0, doesn't return if the spawned command terminated
  */
+/* #syscalls:pasta wait4 exit_group */
 int pasta_sigchld(struct ctx *c)
 {
 	int status;
@@ -800,6 +801,7 @@ void pasta_netns_quit_init(struct ctx *c)
  * @c:		Execution context
  * @inotify_fd:	inotify descriptor, watching the directory of the netns
  */
+/* #syscalls:pasta read exit_group */
 void pasta_netns_quit_handler(struct ctx *c, int inotify_fd)
 {
 	char buf[sizeof(struct inotify_event) + NAME_MAX + 1]
@@ -848,6 +850,7 @@ void pasta_netns_quit_handler(struct ctx *c, int inotify_fd)
  * pasta_netns_quit_timer() - Exit if the process given as target is gone
  * @c:		Execution context
  */
+/* #syscalls:pasta read kill exit_group */
 void pasta_netns_quit_timer(struct ctx *c)
 {
 	uint64_t expired;

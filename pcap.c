@@ -79,6 +79,7 @@ void pcap_init(const struct ctx *c)
  * @iov:	Frames, one buffer each (no qemu length prefix)
  * @n:		Number of frames
  */
+/* #syscalls: writev close clock_gettime */
 void pcap_iov(const struct iovec *iov, size_t n)
 {
 	struct pcap_rec_hdr h[64];

@@ -140,6 +140,7 @@ static char tap_out_raw[TAP_FRAME_MAX + 64] __attribute__((aligned(64)));
  *
  * Return: frames written completely
  */
+/* #syscalls:passt sendmsg sendto poll|ppoll shutdown */
 static size_t tap_stream_write(struct ctx *c, const struct iovec *iov,
 			       size_t cnt, const size_t *frames_end,
 			       size_t nframes)
@@ -215,6 +216,7 @@ static size_t tap_stream_write(struct ctx *c, const struct iovec *iov,
  * Return: number of frames sent (the rest is dropped: the guest's TCP, or
  *	   ours, retransmits)
  */
+/* #syscalls: writev */
 size_t tap_send_frames(const struct ctx *c, const struct iovec *iov,
 		       size_t bufs_per_frame, size_t nframes)
 {
@@ -952,6 +954,7 @@ void tap_frames_handle(struct ctx *c, const struct iovec *frames, size_t n,
  * tap_guest_gone() - The guest closed its connection: clean up, maybe quit
  * @c:		Execution context
  */
+/* #syscalls:passt close exit_group */
 static void tap_guest_gone(struct ctx *c)
 {
 	info("Client connection closed%s", c->one_off ? ", exiting" : "");
@@ -980,6 +983,7 @@ static void tap_guest_gone(struct ctx *c)
  * @events:	epoll events
  * @now:	Current timestamp
  */
+/* #syscalls:passt recvfrom */
 void tap_handler_passt(struct ctx *c, uint32_t events,
 		       const struct timespec *now)
 {
@@ -1061,6 +1065,7 @@ void tap_handler_passt(struct ctx *c, uint32_t events,
  * @events:	epoll events
  * @now:	Current timestamp
  */
+/* #syscalls:pasta read exit_group */
 void tap_handler_pasta(struct ctx *c, uint32_t events,
 		       const struct timespec *now)
 {
@@ -1214,6 +1219,7 @@ void tap_sock_init(struct ctx *c)
  *
  * Return: 0 on success, -1 if @fd can't be used (left open)
  */
+/* #syscalls:passt setsockopt */
 static int tap_sock_start(struct ctx *c, int fd)
 {
 	union epoll_ref ref = { .type = EPOLL_TYPE_TAP_PASST };
@@ -1240,6 +1246,7 @@ static int tap_sock_start(struct ctx *c, int fd)
  * @c:		Execution context
  * @events:	epoll events
  */
+/* #syscalls:passt accept4 close */
 void tap_listen_handler(struct ctx *c, uint32_t events)
 {
 	int fd;

@@ -306,6 +306,7 @@ static void tcp_clock(const struct timespec *now)
 /**
  * tcp_clock_read() - Update our copy of the current time from the clock
  */
+/* #syscalls: clock_gettime */
 static void tcp_clock_read(void)
 {
 	struct timespec now;
@@ -658,6 +659,7 @@ static uint32_t tcp_conn_events(const struct tcp_conn *conn)
  * @ci:		Connection index
  * @ms:		Delay
  */
+/* #syscalls: timerfd_create timerfd_settime close */
 static void tcp_timer_arm(const struct ctx *c, int ci, uint32_t ms)
 {
 	struct tcp_conn *conn = &tc[ci];
@@ -985,6 +987,7 @@ static void tcp_rst_reply(struct ctx *c, int af, const void *saddr,
  * @ci:		Connection index
  * @abort:	Reset the host side (SO_LINGER 0): the peer sees ECONNRESET
  */
+/* #syscalls: setsockopt close */
 static void tcp_conn_close(const struct ctx *c, int ci, int abort)
 {
 	struct tcp_conn *conn = &tc[ci];
@@ -1037,6 +1040,7 @@ static void tcp_rst(struct ctx *c, int ci)
  * @ci:		Connection index
  * @seq:	First sequence number to send again
  */
+/* #syscalls: setsockopt */
 static void tcp_rewind(int ci, uint32_t seq)
 {
 	struct tcp_conn *conn = &tc[ci];
@@ -1109,6 +1113,7 @@ static void tcp_flush(struct ctx *c)
  * the guest sends. Data the kernel refuses is lost for the guest, which
  * has to retransmit it, and that's expensive without SACK.
  */
+/* #syscalls: getsockopt ioctl */
 static void tcp_wnd_update(const struct ctx *c, int ci)
 {
 	struct tcp_conn *conn = &tc[ci];
@@ -1146,6 +1151,7 @@ static void tcp_wnd_update(const struct ctx *c, int ci)
  * @c:		Execution context
  * @ci:		Connection index
  */
+/* #syscalls: poll|ppoll */
 static void tcp_wnd_check(const struct ctx *c, int ci)
 {
 	struct tcp_conn *conn = &tc[ci];
@@ -1234,6 +1240,7 @@ static void tcp_send_fin(struct ctx *c, int ci)
  * allows, fill headers, queue frames. Data stays in the socket until the
  * guest acknowledges it.
  */
+/* #syscalls: recvmsg */
 static void tcp_data_from_sock(struct ctx *c, int ci)
 {
 	static struct iovec iov[TCP_FRAMES + 1];
@@ -1368,6 +1375,7 @@ static int tcp_conn_done(const struct ctx *c, int ci)
  * @ci:		Connection index
  * @ack:	New acknowledgement number, after the previous one
  */
+/* #syscalls: recvfrom */
 static void tcp_ack_from_tap(struct ctx *c, int ci, uint32_t ack)
 {
 	struct tcp_conn *conn = &tc[ci];
@@ -1470,6 +1478,7 @@ static void tcp_mss_set(const struct ctx *c, struct tcp_conn *conn,
  * tcp_sock_opts() - Options for every connected host socket
  * @s:		Socket
  */
+/* #syscalls: setsockopt */
 static void tcp_sock_opts(int s)
 {
 	int one = 1, zero = 0;
@@ -1511,6 +1520,7 @@ static void tcp_conn_connected(struct ctx *c, int ci)
  * @idx:	Index of the segment
  * @hash:	Hash of the 4-tuple
  */
+/* #syscalls: socket connect close */
 static void tcp_conn_from_tap(struct ctx *c, int af, const void *saddr,
 			      const void *daddr, const struct pool *p,
 			      size_t idx, uint32_t hash)
@@ -1713,6 +1723,7 @@ static const uint8_t *tcp_hdr_get(const struct pool *p, size_t i,
  *
  * Return: number of segments handled
  */
+/* #syscalls: sendmsg shutdown */
 static int tcp_segs_from_tap(struct ctx *c, int ci, const struct pool *p,
 			     size_t idx)
 {
@@ -1996,6 +2007,7 @@ static int tcp_conn_of_ref(union epoll_ref ref, int timer)
  * @events:	epoll events
  * @now:	Current timestamp
  */
+/* #syscalls: getsockopt */
 void tcp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 		      const struct timespec *now)
 {
@@ -2056,6 +2068,7 @@ void tcp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
  * @s:		Accepted socket
  * @sa:		Peer address
  */
+/* #syscalls: setsockopt close */
 static void tcp_conn_from_sock(struct ctx *c, unsigned int port, int s,
 			       const struct sockaddr_storage *sa)
 {
@@ -2146,6 +2159,7 @@ static int tcp_fd_refused;	/* connections refused in this episode */
 /**
  * tcp_spare_open() - Take the reserve descriptor, if it's not held
  */
+/* #syscalls: fcntl */
 static void tcp_spare_open(void)
 {
 	if (tcp_spare_fd < 0 && tcp_spare_src >= 0)
@@ -2162,6 +2176,7 @@ static void tcp_spare_open(void)
  * take the spare again, for every connection pending. Logged once per
  * episode: the next connection we accept ends it.
  */
+/* #syscalls: close accept4 setsockopt */
 static void tcp_accept_refuse(int lfd)
 {
 	struct linger l = { .l_onoff = 1, .l_linger = 0 };
@@ -2193,6 +2208,7 @@ static void tcp_accept_refuse(int lfd)
  *		sockets in the namespace (tcp_splice.c)
  * @now:	Current timestamp
  */
+/* #syscalls: accept4 */
 void tcp_listen_handler(struct ctx *c, union epoll_ref ref,
 			const struct timespec *now)
 {
@@ -2276,6 +2292,7 @@ static void tcp_retrans_check(struct ctx *c, int ci)
  * @c:		Execution context
  * @ref:	epoll reference: connection index in @data
  */
+/* #syscalls: read */
 void tcp_timer_handler(struct ctx *c, union epoll_ref ref)
 {
 	int ci = tcp_conn_of_ref(ref, 1);

@@ -234,6 +234,7 @@ struct tcp_splice_ns_arg {
  *
  * Return: 0 on success, -errno if we couldn't join the namespace
  */
+/* #syscalls:pasta socket */
 static int tcp_splice_ns_fill(void *arg)
 {
 	const struct tcp_splice_ns_arg *a = arg;
@@ -296,6 +297,7 @@ static void tcp_splice_pool_fill(const struct ctx *c, int open_proc)
  *
  * Return: socket, non-blocking, or -1 on failure
  */
+/* #syscalls:pasta socket close */
 static int tcp_splice_sock(const struct ctx *c, int side, int af)
 {
 	int v = af == AF_INET6, s;
@@ -370,6 +372,7 @@ static socklen_t tcp_splice_sa(struct sockaddr_storage *sa, int af,
  *
  * Return: 0 on success, -errno on failure
  */
+/* #syscalls:pasta setsockopt bind listen close */
 static int tcp_splice_listen(const struct ctx *c, int side, int af,
 			     const void *addr, const char *ifname,
 			     unsigned int port)
@@ -416,6 +419,7 @@ static int tcp_splice_listen(const struct ctx *c, int side, int af,
  * @side:	SIDE_INIT or SIDE_NS
  * @port:	Port
  */
+/* #syscalls:pasta close */
 static void tcp_splice_unlisten(int side, unsigned int port)
 {
 	int v;
@@ -464,6 +468,7 @@ static int tcp_splice_loopback(const struct sockaddr_storage *sa)
  * tcp_splice_rst_close() - Close a socket with a reset (SO_LINGER 0)
  * @s:		Socket
  */
+/* #syscalls:pasta setsockopt close */
 static void tcp_splice_rst_close(int s)
 {
 	struct linger l = { .l_onoff = 1, .l_linger = 0 };
@@ -505,6 +510,7 @@ static void tcp_splice_conn_close(struct tcp_splice_conn *conn, int rst)
  * tcp_splice_conn_release() - Close the descriptors of a closed pair
  * @conn:	Connection, closed
  */
+/* #syscalls:pasta close */
 static void tcp_splice_conn_release(struct tcp_splice_conn *conn)
 {
 	int rst = !!(conn->flags & SPLICE_RST), i;
@@ -546,6 +552,7 @@ static void tcp_splice_conn_release(struct tcp_splice_conn *conn)
  * Return: 0 if waiting for an event, 1 if the round limit was hit with
  *	   more to do, -1 on error (the pair must be reset)
  */
+/* #syscalls:pasta splice shutdown */
 static int tcp_splice_dir(struct tcp_splice_conn *conn, int d, int short_ok)
 {
 	int from = conn->s[d], to = conn->s[!d], i;
@@ -725,6 +732,7 @@ static void tcp_splice_run(const struct ctx *c, struct tcp_splice_conn *conn,
  *
  * Return: 0 on success, -1 on failure
  */
+/* #syscalls:pasta pipe2 fcntl */
 static int tcp_splice_pipe(struct tcp_splice_conn *conn, int d)
 {
 	static long page_size;
@@ -832,6 +840,7 @@ static const void *tcp_splice_target(const struct ctx *c,
  *
  * Return: 0 if connected or in progress, -1 on failure
  */
+/* #syscalls:pasta setsockopt connect close */
 static int tcp_splice_connect(const struct ctx *c,
 			      struct tcp_splice_conn *conn)
 {
@@ -902,6 +911,7 @@ static int tcp_splice_connect_retry(const struct ctx *c,
  * Return: 1 if we took care of @s (spliced, or closed), 0 if it's for the
  *	   tap path
  */
+/* #syscalls:pasta setsockopt */
 int tcp_splice_conn_from_sock(struct ctx *c, uint32_t ref_data, int s,
 			      const struct sockaddr_storage *sa)
 {
@@ -994,6 +1004,7 @@ refuse:
  * @ref:	epoll reference: table index and side in @data
  * @events:	epoll events
  */
+/* #syscalls:pasta getsockopt */
 void tcp_splice_sock_handler(struct ctx *c, union epoll_ref ref,
 			     uint32_t events)
 {

@@ -312,6 +312,7 @@ static unsigned long udp_sock_failed;	/* guest datagrams dropped: no
  *
  * Return: socket, or -errno
  */
+/* #syscalls: socket setsockopt bind close */
 static int udp_sock_new(const struct ctx *c, int v6, const void *bind_addr,
 			const char *ifname, uint16_t port, int fallback,
 			uint32_t refdata)
@@ -545,6 +546,7 @@ static enum nat_result udp_tap_nat(const struct ctx *c, int af, void *dst,
  *
  * Return: number of datagrams consumed, at least 1
  */
+/* #syscalls: sendmmsg */
 int udp_tap_handler(struct ctx *c, int af, const void *saddr,
 		    const void *daddr, const struct pool *p, size_t idx,
 		    const struct timespec *now)
@@ -859,6 +861,7 @@ static void udp_send_frags(const struct ctx *c, int v6, const char *l4,
  *
  * Return: true if this error should be dropped
  */
+/* #syscalls: clock_gettime */
 static bool udp_icmp_ratelimit(void)
 {
 	static time_t second;
@@ -885,6 +888,7 @@ static bool udp_icmp_ratelimit(void)
  * error (the "offender") and, as message name, the destination of the
  * datagram that caused it: enough to rebuild what the guest sent.
  */
+/* #syscalls: recvmsg */
 static void udp_errq_drain(const struct ctx *c, int fd, int v6,
 			   uint16_t gport)
 {
@@ -1085,6 +1089,7 @@ static void udp_gw_seen(int in, int v6, uint16_t port, uint16_t gport,
  * @events:	epoll events
  * @now:	Current timestamp
  */
+/* #syscalls: recvmmsg */
 void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 		      const struct timespec *now)
 {
@@ -1398,6 +1403,7 @@ void udp_init(struct ctx *c)
  * @t:		Current time, seconds
  * @all:	Close every socket, idle or not
  */
+/* #syscalls: close */
 static void udp_out_expire(struct ctx *c, uint32_t t, int all)
 {
 	size_t w, b;
@@ -1565,6 +1571,7 @@ struct udp_splice_ns_arg {
  *
  * Return: socket (not added to epoll), or -errno
  */
+/* #syscalls:pasta socket setsockopt bind close */
 static int udp_splice_sock(int v6, uint16_t port, int fallback)
 {
 	int fd, one = 1, buf = UDP_SOCK_BUF, ret;
@@ -1639,6 +1646,7 @@ static int udp_splice_sock_ns(void *arg)
  *
  * Return: @fd, or -errno
  */
+/* #syscalls:pasta close */
 static int udp_splice_epoll(const struct ctx *c, int fd, uint32_t data)
 {
 	union epoll_ref ref = { .type = EPOLL_TYPE_UDP,
@@ -1699,6 +1707,7 @@ static int udp_splice_local(const struct ctx *c, int v6,
  * A datagram the kernel refuses is dropped and counted, the rest still go:
  * at most @m calls.
  */
+/* #syscalls:pasta sendmmsg */
 static void udp_splice_sendmmsg(int fd, int m)
 {
 	int sent = 0, r;
@@ -1959,6 +1968,7 @@ static void udp_splice_reply(int dir, int v6, uint16_t cport, int n,
  * @events:	epoll events
  * @now:	Current timestamp
  */
+/* #syscalls:pasta getsockopt recvmmsg */
 static void udp_splice_handler(struct ctx *c, union epoll_ref ref,
 			       uint32_t events, const struct timespec *now)
 {
@@ -2236,6 +2246,7 @@ static void udp_splice_timer(struct ctx *c, const struct timespec *now)
  * somebody else) stays marked, without a socket, until it goes away: no
  * retry and no warning every second.
  */
+/* #syscalls:pasta close */
 static void udp_splice_auto(struct ctx *c)
 {
 	static uint8_t want[NUM_PORTS / 8];
@@ -2342,6 +2353,7 @@ out:
  * @c:		Execution context
  * @now:	Current timestamp
  */
+/* #syscalls:pasta close */
 static void udp_splice_timer_flows(struct ctx *c, const struct timespec *now)
 {
 	uint32_t t = (uint32_t)now->tv_sec;

@@ -43,13 +43,14 @@ static char ns_call_stack[NS_CALL_STACK_SIZE] __attribute__((aligned(16)));
  *
  * Return: @fn's return value, or -errno if the child couldn't be run
  */
+/* #syscalls:pasta clone wait4 exit */
 int ns_call(int (*fn)(void *), void *arg)
 {
 	int status;
 	pid_t pid;
 
 	pid = clone(fn, ns_call_stack + sizeof(ns_call_stack),
-		    CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD, arg);
+		    NS_CALL_CLONE_FLAGS, arg);
 	if (pid < 0)
 		return -errno;
 
@@ -68,6 +69,7 @@ int ns_call(int (*fn)(void *), void *arg)
  *
  * Return: 0 on success, -errno on failure
  */
+/* #syscalls:pasta setns */
 int ns_enter(const struct ctx *c)
 {
 	if (setns(c->pasta_netns_fd, CLONE_NEWNET))
@@ -154,6 +156,7 @@ bool ip6_prefix_eq(const struct in6_addr *a, const struct in6_addr *b,
  *
  * Return: 0 on success, -1 with errno set on failure
  */
+/* #syscalls: setsockopt */
 int sock_bind_dev(int s, const char *ifname)
 {
 	return setsockopt(s, SOL_SOCKET, SO_BINDTODEVICE, ifname,
@@ -285,6 +288,7 @@ int fd_set_nonblock(int fd)
  *
  * Return: 0 on success, -errno on failure
  */
+/* #syscalls: epoll_ctl */
 int epoll_add(int epollfd, uint32_t events, union epoll_ref ref)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = ref.u64 };
@@ -303,6 +307,7 @@ int epoll_add(int epollfd, uint32_t events, union epoll_ref ref)
  *
  * Return: 0 on success, -errno on failure
  */
+/* #syscalls: epoll_ctl */
 int epoll_mod(int epollfd, uint32_t events, union epoll_ref ref)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = ref.u64 };
@@ -316,6 +321,7 @@ int epoll_mod(int epollfd, uint32_t events, union epoll_ref ref)
 /**
  * epoll_del() - Remove @fd from @epollfd, ignoring errors
  */
+/* #syscalls: epoll_ctl */
 void epoll_del(int epollfd, int fd)
 {
 	epoll_ctl(epollfd, EPOLL_CTL_DEL, fd, NULL);
@@ -396,6 +402,7 @@ const char *mac_ntop(const unsigned char mac[6], char *buf, size_t len)
 /**
  * raw_random() - Fill @buf with random bytes from the kernel, or die
  */
+/* #syscalls: getrandom exit_group */
 void raw_random(void *buf, size_t len)
 {
 	size_t done = 0;

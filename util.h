@@ -7,6 +7,8 @@
 #ifndef UTIL_H
 #define UTIL_H
 
+#include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -90,6 +92,9 @@ static inline long long timespec_diff_ms(const struct timespec *a,
 	return (long long)(a->tv_sec - b->tv_sec) * 1000 +
 	       (a->tv_nsec - b->tv_nsec) / 1000000;
 }
+
+/* clone() flags of ns_call(): the seccomp filter allows no others */
+#define NS_CALL_CLONE_FLAGS	(CLONE_VM | CLONE_VFORK | CLONE_FILES | SIGCHLD)
 
 int ns_call(int (*fn)(void *), void *arg);
 int ns_enter(const struct ctx *c);

@@ -7,7 +7,7 @@
 #                      free, strdup (nor any other allocating libc entry)
 #  $TOP/pasta ........ a link to passt (argv[0] selects the mode)
 #  $TOP/qrap ......... built, executable
-#  clean copy of *.c *.h Makefile in $TMP: make -B WERROR=1 succeeds with
+#  clean copy of *.c *.h *.sh Makefile in $TMP: make -B WERROR=1 succeeds with
 #                      nothing at all on stderr (no warning of any kind)
 #
 # No network, no namespaces.
@@ -48,7 +48,7 @@ check build_qrap_built test -x "$TOP/qrap"
 # --- warning-free build from a clean copy ---------------------------------------
 B=$TMP/build
 mkdir "$B"
-cp "$TOP"/*.c "$TOP"/*.h "$TOP"/Makefile "$B"/ 2>/dev/null || true
+cp "$TOP"/*.c "$TOP"/*.h "$TOP"/*.sh "$TOP"/Makefile "$B"/ 2>/dev/null || true
 if [ ! -f "$B/Makefile" ]; then
 	fail build_werror "no Makefile in $TOP"
 elif (cd "$B" && timeout 300 make -s -B -j2 WERROR=1 >"$TMP/make.out" 2>"$TMP/make.err"); then

@@ -4,8 +4,9 @@
 # 41_passt_daemon.sh - passt as a daemon, in the "host" namespace of the
 # topology, as the test user, no guest:
 #   - without -f it goes to the background as soon as its socket is ready
-#     (no waiting for qemu), writes the daemon's PID with -P, and removes
-#     its socket when terminated
+#     (no waiting for qemu), writes the daemon's PID with -P; terminated, it
+#     leaves its socket (confined, it can't reach the path any longer), and
+#     the next start on the same path replaces the stale one
 #   - with no -s it picks the first free /tmp/passt_N.socket, and a second
 #     instance the next one
 #   - --one-off: quits when the first guest disconnects
@@ -34,7 +35,15 @@ check passt_daemon_accepts in_host socat -u /dev/null UNIX-CONNECT:"$D/p.sock"
 kill "$pid"
 wait_for 5 pid_gone "$pid" && pass passt_daemon_sigterm || \
 	fail passt_daemon_sigterm "still running"
-check passt_daemon_socket_removed test ! -e "$D/p.sock"
+if host_user timeout 5 "$PASST" -s "$D/p.sock" -P "$D/p2.pid" -q; then
+	pid2=$(cat "$D/p2.pid" 2>/dev/null || true)
+	echo "$pid2" > "$TMP/daemon2.pid"
+	check passt_daemon_stale_socket_replaced \
+		in_host socat -u /dev/null UNIX-CONNECT:"$D/p.sock"
+	kill "$pid2" 2>/dev/null || true
+else
+	fail passt_daemon_stale_socket_replaced "second start on $D/p.sock failed"
+fi
 
 # Default socket paths: first free one, then the next
 host_user "$PASST" -q -P "$D/a.pid"
