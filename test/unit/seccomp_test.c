@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 
 #include "../../isolation.c"
@@ -31,7 +32,7 @@ void log_syslog_open(void)
 }
 
 enum call {
-	CALL_WRITE,		/* allowed in both modes */
+	CALL_WRITEV,		/* allowed in both modes (log, tap) */
 	CALL_MKDIR,		/* allowed in neither */
 	CALL_EXECVE,		/* allowed in neither */
 	CALL_SETNS,		/* pasta only */
@@ -41,7 +42,7 @@ enum call {
 };
 
 static const char *call_str[] = {
-	"write", "mkdir", "execve", "setns", "getpid", "x32 write",
+	"writev", "mkdir", "execve", "setns", "getpid", "x32 write",
 	"fork (clone with other flags)",
 };
 
@@ -71,10 +72,13 @@ static void run(int pasta, enum call call, int killed)
 			_exit(2);
 
 		switch (call) {
-		case CALL_WRITE:
-			if (write(STDOUT_FILENO, "", 0) < 0)
+		case CALL_WRITEV: {
+			struct iovec iov = { .iov_base = "", .iov_len = 0 };
+
+			if (writev(STDOUT_FILENO, &iov, 1) < 0)
 				syscall(SYS_exit_group, 3);
 			break;
+		}
 		case CALL_MKDIR:
 			mkdir("/nonexistent/seccomp_test", 0700);
 			break;
@@ -129,7 +133,7 @@ int main(void)
 	int pasta;
 
 	for (pasta = 0; pasta < 2; pasta++) {
-		run(pasta, CALL_WRITE, 0);
+		run(pasta, CALL_WRITEV, 0);
 		run(pasta, CALL_MKDIR, 1);
 		run(pasta, CALL_EXECVE, 1);
 		run(pasta, CALL_GETPID, 1);
