@@ -170,7 +170,10 @@ static void log_syslog_send(int pri, const char *fmt, va_list ap)
 	m = vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
 	if (m < 0)
 		return;
-	n = (size_t)(n + m) >= sizeof(buf) ? (int)sizeof(buf) - 1 : n + m;
+	if ((size_t)n + (size_t)m >= sizeof(buf))
+		n = (int)sizeof(buf) - 1;
+	else
+		n += m;
 
 	send(log_sock, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
