@@ -263,6 +263,9 @@ help_matches_man() {
 	diff "$TMP/help.opts" "$TMP/man.opts"
 }
 check options_help_matches_man help_matches_man
+# --print-capabilities: JSON naming the back-end type, exit 0
+check passt_print_capabilities sh -c "'$PASST' --print-capabilities | python3 -c 'import json, sys; assert json.load(sys.stdin)[\"type\"] == \"net\"'"
+check passt_chroot_fallback_accepted passt_starts --chroot-fallback
 check passt_version host_user "$PASST" --version
 check pasta_version host_user "$PASTA" --version
 check version_output sh -c "'$PASST' --version 2>&1 | grep -q ."
