@@ -102,6 +102,19 @@ void conf_ip4(struct ctx *c, const struct conf_opts *o,
 	if (!if_indextoname(c->ifi4, c->ip4.ifname_out))
 		c->ip4.ifname_out[0] = '\0';
 
+	/* Man page, -i: an interface chosen by name serves without a default
+	 * route too: its address and subnet, no gateway, so no DHCP server
+	 * (--no-dhcp: "implied if there is no gateway")
+	 */
+	if (ifname && !IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr) &&
+	    IN4_IS_ADDR_UNSPECIFIED(&c->ip4.gw)) {
+		info("No IPv4 default route on %s: no gateway, no DHCP",
+		     c->ip4.ifname_out);
+		c->no_dhcp = 1;
+		c->ip4.addr_seen = c->ip4.addr;
+		return;
+	}
+
 	if (IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr) ||
 	    IN4_IS_ADDR_UNSPECIFIED(&c->ip4.gw)) {
 		info("No IPv4 %s on interface %s, IPv4 disabled",
@@ -157,6 +170,16 @@ void conf_ip6(struct ctx *c, const struct conf_opts *o,
 
 	if (!if_indextoname(c->ifi6, c->ip6.ifname_out))
 		c->ip6.ifname_out[0] = '\0';
+
+	/* As for IPv4: no gateway, so no router advertisements */
+	if (ifname && !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) &&
+	    IN6_IS_ADDR_UNSPECIFIED(&c->ip6.gw)) {
+		info("No IPv6 default route on %s: no gateway, no RAs",
+		     c->ip6.ifname_out);
+		c->no_ra = 1;
+		c->ip6.addr_seen = c->ip6.addr;
+		return;
+	}
 
 	if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) ||
 	    IN6_IS_ADDR_UNSPECIFIED(&c->ip6.gw)) {

@@ -576,8 +576,10 @@ int nat_inbound(const struct ctx *c, int af, void *addr)
 			*a = c->ip4.map_guest_addr;
 		else if (c->ip4.map_host_lo.s_addr)
 			*a = c->ip4.map_host_lo;
-		else
+		else if (c->ip4.gw.s_addr)
 			*a = c->ip4.gw;
+		else
+			return 0;	/* no gateway (-i): nothing stands in */
 		return 1;
 	} else {
 		struct in6_addr *a = addr;

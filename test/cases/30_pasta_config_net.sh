@@ -93,3 +93,20 @@ in_host ip route del 192.0.2.0/24 via $GW4 dev eth0
 in_host ip -6 route del 2001:db8:77::/48 via $GW6 dev eth0
 in_host ip addr del 198.51.100.3/24 dev eth0
 in_host ip addr del 2001:db8::3/64 dev eth0
+
+# -i on an interface without a default route: its address and subnet, no
+# gateway
+in_host ip link add dummy7 type veth peer name dummy7p
+in_host ip link set dummy7p up
+in_host ip addr add 192.0.2.10/24 dev dummy7
+in_host ip link set dummy7 up
+if pasta_start --config-net -i dummy7 -4; then
+	check pasta_config_net_i_no_default_route_addr \
+		sh -c "nsenter -t $NS_PID -n ip -o -4 addr show | grep -q ' inet 192.0.2.10/24 '"
+	check pasta_config_net_i_no_default_route_none \
+		sh -c "! nsenter -t $NS_PID -n ip -4 route show default | grep -q ."
+	pasta_stop
+else
+	fail pasta_config_net_i_no_default_route_addr "pasta -i dummy7 did not start: $(tail -2 "$TMP/pasta.log" | tr '\n' ' ')"
+fi
+in_host ip link del dummy7
