@@ -138,8 +138,10 @@ not_dumpable pasta_user "$PASTA_PID"
 exec 7<&-
 
 # Rare paths, confined: a port bound in the namespace after start (auto
-# rescan by the timer, TCP splice, pipes), UDP and ping to the remote
-bg ns_tcp in_ns socat TCP-LISTEN:8100,bind=127.0.0.1,fork,reuseaddr \
+# rescan by the timer, TCP splice, pipes; the server listens on any address:
+# the host's loopback reaches the namespace's public one), UDP and ping to
+# the remote
+bg ns_tcp in_ns socat TCP4-LISTEN:8100,fork,reuseaddr \
 	SYSTEM:'echo ns-tcp'
 if wait_for 10 sh -c "ip netns exec $NS_HOST socat -T 2 - TCP:127.0.0.1:8100 </dev/null 2>/dev/null | grep -q ns-tcp"; then
 	pass pasta_confined_auto_rescan_splice
