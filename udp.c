@@ -1549,9 +1549,11 @@ static struct {
  * @bound:	Result of udp_splice_bind_ns(): sockets bound
  * @failed:	Result of udp_splice_bind_ns(): ports that failed
  * @proc:	Result of udp_splice_proc_ns(): /proc/net/udp, udp6, or -1
+ * @bind:	Address a flow socket binds to, NULL for loopback
  */
 struct udp_splice_ns_arg {
 	const struct ctx *c;
+	const void *bind;
 	int v6;
 	uint16_t port;
 	int fd;
@@ -1561,7 +1563,7 @@ struct udp_splice_ns_arg {
 };
 
 /**
- * udp_splice_sock() - Create a UDP socket bound to loopback
+ * udp_splice_sock() - Create a UDP socket bound to loopback, or to @addr
  * @v6:		::1 if set, 127.0.0.1 otherwise
  * @port:	Port to bind to, host order
  * @fallback:	If @port is taken, let the kernel pick one
@@ -1572,7 +1574,8 @@ struct udp_splice_ns_arg {
  * Return: socket (not added to epoll), or -errno
  */
 /* #syscalls:pasta socket setsockopt bind close */
-static int udp_splice_sock(int v6, uint16_t port, int fallback)
+static int udp_splice_sock(int v6, const void *addr, uint16_t port,
+			   int fallback)
 {
 	int fd, one = 1, buf = UDP_SOCK_BUF, ret;
 	union udp_sa a;
@@ -1593,11 +1596,15 @@ static int udp_splice_sock(int v6, uint16_t port, int fallback)
 		a.sa6.sin6_family = AF_INET6;
 		a.sa6.sin6_port = htons(port);
 		a.sa6.sin6_addr = in6addr_loopback;
+		if (addr)
+			memcpy(&a.sa6.sin6_addr, addr, sizeof(struct in6_addr));
 		sl = sizeof(a.sa6);
 	} else {
 		a.sa4.sin_family = AF_INET;
 		a.sa4.sin_port = htons(port);
 		a.sa4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (addr)
+			memcpy(&a.sa4.sin_addr, addr, sizeof(struct in_addr));
 		sl = sizeof(a.sa4);
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
@@ -1634,7 +1641,7 @@ static int udp_splice_sock_ns(void *arg)
 	struct udp_splice_ns_arg *a = arg;
 	int rc = ns_enter(a->c);
 
-	a->fd = rc ? rc : udp_splice_sock(a->v6, a->port, 1);
+	a->fd = rc ? rc : udp_splice_sock(a->v6, a->bind, a->port, 1);
 	return 0;
 }
 
@@ -1752,33 +1759,33 @@ static socklen_t udp_splice_dst(union udp_sa *a, int v6, uint32_t addr4,
 }
 
 /**
- * udp_splice_public() - Send to the namespace's public address, not loopback
+ * udp_splice_public() - The namespace's public address, for -u flows
  * @c:		Execution context
  * @v6:		IPv6 if set
- * @a:		Destination filled by udp_splice_dst(), updated
  *
  * Man page, --host-lo-to-ns-lo: from the host's loopback, forwarded traffic
  * reaches the namespace's public address by default, the one we last saw it
- * use, or the assigned one. The flow socket stays bound to loopback: local
- * delivery, and the server's replies come back to it.
+ * use, or the assigned one. The flow socket binds to it too: a server that
+ * connect()s back to its peer (as UDP servers often do) then keeps taking
+ * datagrams to that address, and its replies reach the flow socket.
+ *
+ * Return: address (struct in_addr or in6_addr), NULL for loopback
  */
-static void udp_splice_public(const struct ctx *c, int v6, union udp_sa *a)
+static const void *udp_splice_public(const struct ctx *c, int v6)
 {
+	if (c->host_lo_to_ns_lo)
+		return NULL;
+
 	if (v6) {
-		const struct in6_addr *p = &c->ip6.addr_seen;
-
-		if (IN6_IS_ADDR_UNSPECIFIED(p))
-			p = &c->ip6.addr;
-		if (!IN6_IS_ADDR_UNSPECIFIED(p))
-			a->sa6.sin6_addr = *p;
-	} else {
-		struct in_addr p = c->ip4.addr_seen;
-
-		if (!p.s_addr)
-			p = c->ip4.addr;
-		if (p.s_addr)
-			a->sa4.sin_addr = p;
+		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_seen))
+			return &c->ip6.addr_seen;
+		return IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) ? NULL :
+							       &c->ip6.addr;
 	}
+
+	if (c->ip4.addr_seen.s_addr)
+		return &c->ip4.addr_seen;
+	return c->ip4.addr.s_addr ? &c->ip4.addr : NULL;
 }
 
 /**
@@ -1806,12 +1813,20 @@ static int udp_splice_flow_sock(const struct ctx *c, int dir, int v6,
 			struct udp_splice_ns_arg a = {
 				.c = c, .v6 = v6, .port = cport, .fd = -EIO,
 			};
-			int rc = ns_call(udp_splice_sock_ns, &a);
+			int rc;
+
+			/* Public target, public source: see
+			 * udp_splice_public(); a rule's own target address
+			 * (loopback) keeps the loopback source
+			 */
+			if (!fwd_target_addr(&c->udp_fwd_in, lport))
+				a.bind = udp_splice_public(c, v6);
+			rc = ns_call(udp_splice_sock_ns, &a);
 
 			fd = rc < 0 ? rc : a.fd;
 			data |= UDP_REF_NS;
 		} else {
-			fd = udp_splice_sock(v6, cport, 1);
+			fd = udp_splice_sock(v6, NULL, cport, 1);
 		}
 		if (fd >= 0)
 			fd = udp_splice_epoll(c, fd, data);
@@ -1863,8 +1878,12 @@ static void udp_splice_send(struct ctx *c, int dir, int v6, uint16_t lport,
 		udp_splice_to.sa6.sin6_addr = to->a6;
 	else if (to)
 		udp_splice_to.sa4.sin_addr = to->a4;
-	else if (dir == UDP_SPLICE_IN && !c->host_lo_to_ns_lo)
-		udp_splice_public(c, v6, &udp_splice_to);
+	else if (dir == UDP_SPLICE_IN && udp_splice_public(c, v6) && v6)
+		memcpy(&udp_splice_to.sa6.sin6_addr, udp_splice_public(c, v6),
+		       sizeof(struct in6_addr));
+	else if (dir == UDP_SPLICE_IN && udp_splice_public(c, v6))
+		memcpy(&udp_splice_to.sa4.sin_addr, udp_splice_public(c, v6),
+		       sizeof(struct in_addr));
 
 	for (i = 0; i < n && i < UDP_MAX_FRAMES; i++) {
 		const struct sockaddr_in *s4;
@@ -2122,7 +2141,7 @@ static int udp_splice_bind_ns(void *arg)
 			    fwd->mode == FWD_SPEC && fd_budget_take())
 				continue;	/* "all": half the limit at most */
 
-			fd = udp_splice_sock(v, (uint16_t)port, 0);
+			fd = udp_splice_sock(v, NULL, (uint16_t)port, 0);
 			if (fd >= 0)
 				fd = udp_splice_epoll(c, fd, port | UDP_REF_NS |
 						      (v ? UDP_REF_V6 : 0));
