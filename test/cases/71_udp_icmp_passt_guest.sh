@@ -72,6 +72,15 @@ for dst in $PINGS; do
 	cat /tmp/ping.out
 	ping_seq_ok /tmp/ping.out 5; result \$n \$? "\$(tail -2 /tmp/ping.out | head -1)"
 done
+# From the link-local source, as a guest sends before DAD of its global
+# address completes: the replies must come back to that address
+ll=\$(ip -6 addr show dev eth0 scope link | sed -n 's/.*inet6 \\([^/]*\\).*/\\1/p' | head -1)
+timeout 30 ping -6 -c 5 -i 0.2 -W 5 -I "\$ll%eth0" $REMOTE_LO6 > /tmp/ping.out 2>&1
+cat /tmp/ping.out
+ping_seq_ok /tmp/ping.out 5; result guest_ping6_from_link_local \$? "\$(tail -2 /tmp/ping.out | head -1)"
+r=\$(echo ll-udp | timeout 10 socat -T 3 - "UDP6:[$REMOTE_LO6]:$UDP_ECHO_PORT,bind=[\$ll%eth0]" 2>&1)
+[ "\$r" = ll-udp ]; result guest_udp6_from_link_local \$? "\$r"
+
 for dst in $REMOTE_LO4 $REMOTE_LO6; do
 	fam=4; case \$dst in *:*) fam=6 ;; esac
 	timeout 60 ping -\$fam -c 100 -i 0.01 -W 5 -q \$dst > /tmp/ping.out 2>&1
@@ -115,7 +124,7 @@ for dst in $PINGS; do
 	fam=4; case $dst in *:*) fam=6 ;; esac
 	GUEST_CHECKS="$GUEST_CHECKS guest_ping${fam}_${dst//[.:]/_}"
 done
-GUEST_CHECKS="$GUEST_CHECKS guest_ping4_burst guest_ping6_burst"
+GUEST_CHECKS="$GUEST_CHECKS guest_ping6_from_link_local guest_udp6_from_link_local guest_ping4_burst guest_ping6_burst"
 for v in 4 6 _forward4 _forward6; do
 	GUEST_CHECKS="$GUEST_CHECKS guest_dns${v}_a guest_dns${v}_aaaa"
 done
