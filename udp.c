@@ -1298,6 +1298,30 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 }
 
 /**
+ * udp_in_open() - Bind the inbound socket of a forwarded port (-u)
+ * @c:		Execution context
+ * @v:		IPv6 if set
+ * @port:	Port, with the bind address and interface of its rule
+ *
+ * Return: socket, -ENOENT if the rule binds an address of the other IP
+ *	   version, -errno on failure
+ */
+static int udp_in_open(const struct ctx *c, int v, unsigned int port)
+{
+	const struct fwd_addr *fa = fwd_bind_addr(&c->udp_fwd_in, port);
+	const void *ba = NULL;
+
+	if (fa && fa->af) {
+		if (fa->af != (v ? AF_INET6 : AF_INET))
+			return -ENOENT;
+		ba = v ? (const void *)&fa->a6 : (const void *)&fa->a4;
+	}
+
+	return udp_sock_new(c, v, ba, fa ? fa->ifname : NULL, (uint16_t)port,
+			    0, port | (v ? UDP_REF_V6 : 0) | UDP_REF_IN);
+}
+
+/**
  * udp_init() - Bind sockets for inbound forwarded ports
  * @c:		Execution context
  *
@@ -1328,7 +1352,6 @@ void udp_init(struct ctx *c)
 		return;
 
 	for (port = 1; port < NUM_PORTS; port++) {
-		const struct fwd_addr *fa = fwd_bind_addr(fwd, port);
 		int ok = 0;
 
 		if (!fwd_port_is_set(fwd, port))
@@ -1337,7 +1360,6 @@ void udp_init(struct ctx *c)
 
 		for (v = 0; v < 2; v++) {
 			int af = v ? AF_INET6 : AF_INET, fd;
-			const void *ba = NULL;
 
 			if (!(v ? c->ifi6 : c->ifi4) ||
 			    !fwd_port_af(fwd, port, af))
@@ -1350,14 +1372,7 @@ void udp_init(struct ctx *c)
 					     "forwarded", port);
 				continue;
 			}
-			if (fa && fa->af)
-				ba = v ? (const void *)&fa->a6 :
-					 (const void *)&fa->a4;
-
-			fd = udp_sock_new(c, v, ba, fa ? fa->ifname : NULL,
-					  (uint16_t)port, 0,
-					  port | (v ? UDP_REF_V6 : 0) |
-					  UDP_REF_IN);
+			fd = udp_in_open(c, v, port);
 			if (fd < 0) {
 				failed++;
 				err = fd;
@@ -2289,8 +2304,6 @@ static void udp_splice_auto(struct ctx *c)
 				continue;
 
 			for (v = 0; v < 2; v++) {
-				const struct fwd_addr *fa;
-				const void *ba;
 				int fd;
 
 				if (!set) {
@@ -2303,18 +2316,7 @@ static void udp_splice_auto(struct ctx *c)
 				}
 				if (!(v ? c->ifi6 : c->ifi4))
 					continue;
-				fa = fwd_bind_addr(&c->udp_fwd_in, port);
-				ba = NULL;
-				if (fa && fa->af) {
-					if (fa->af != (v ? AF_INET6 : AF_INET))
-						continue;
-					ba = v ? (const void *)&fa->a6 :
-						 (const void *)&fa->a4;
-				}
-				fd = udp_sock_new(c, v, ba, fa ? fa->ifname : NULL,
-						  (uint16_t)port, 0,
-						  port | (v ? UDP_REF_V6 : 0) |
-						  UDP_REF_IN);
+				fd = udp_in_open(c, v, port);
 				if (fd >= 0)
 					udp_in[v][port] = fd;
 			}
