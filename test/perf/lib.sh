@@ -36,6 +36,12 @@ export TOP
 . "$TOP/test/lib/common.sh"
 
 PERF_VARIANTS="ours ref slirp veth"
+
+# perf_ref_version: what the reference binary says it is (--version), not
+# what a package of that name happens to be installed at
+perf_ref_version() {
+	"$REF_PASTA" --version 2>/dev/null | head -1 | grep . || echo unknown
+}
 PERF_T=${PERF_T:-3}		# seconds measured per iperf3 / rr run
 PERF_RUNS=${PERF_RUNS:-1}	# splice rows: runs each, the median counts
 PERF_OMIT=1			# iperf3 seconds omitted (slow start)
@@ -354,7 +360,7 @@ perf_main() {
 	{
 		echo "passt/pasta benchmarks, started $started, $(nproc) CPUs, kernel $(uname -r)"
 		echo "ours: $OURS_PASTA ($(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown))"
-		echo "reference: $REF_PASTA ($(dpkg-query -W -f='${Version}' passt 2>/dev/null || echo unknown)), slirp4netns $(slirp4netns --version 2>/dev/null | head -1 | awk '{print $3}')"
+		echo "reference: $REF_PASTA ($(perf_ref_version)), slirp4netns $(slirp4netns --version 2>/dev/null | head -1 | awk '{print $3}')"
 		echo "each value: one run of ${PERF_T}s; n/a: variant or measurement failed (see log)"
 		perf_tables
 		echo

@@ -7,7 +7,8 @@
 # Topology: "host" of lib.sh (the remote namespace is not involved).
 # Variants, one column each:
 #
-#   ours, ref:  pasta --config-net -t 5211,5311 -u none -T none -U none
+#   ours, ref:  pasta --config-net [--host-lo-to-ns-lo] -t 5211,5311 -u none
+#               -T none -U none (the option where the binary has it)
 #               (ours: $PASTA, ref: $REF_PASTA)
 #     ns "host"                               pasta namespace
 #       iperf3 -c 127.0.0.1:5211  --splice--> iperf3 -s -B 127.0.0.1 (::1)
@@ -105,7 +106,12 @@ splice_variant_start() {
 	ours|ref)
 		if [ $VARIANT = ours ]; then PASTA=$OURS_PASTA
 		else PASTA=$REF_PASTA; fi
-		if [ ! -x "$PASTA" ] || ! pasta_start --config-net \
+		# Loopback to loopback: since passt 2026, the host's loopback
+		# reaches the namespace's public address unless told otherwise
+		lo2lo=
+		"$PASTA" --help 2>&1 | grep -q -- --host-lo-to-ns-lo &&
+			lo2lo=--host-lo-to-ns-lo
+		if [ ! -x "$PASTA" ] || ! pasta_start --config-net $lo2lo \
 			-t $SPLICE_IPERF_PORT,$SPLICE_RR_PORT -u none -T none -U none; then
 			perf_log "splice: $VARIANT: $PASTA did not start"
 			cp "$TMP/pasta.log" "$PERF_RES/splice-$VARIANT.pasta.log" 2>/dev/null
@@ -232,7 +238,7 @@ splice_main() {
 	{
 		echo
 		echo "pasta local bypass (splice), started $(date -u -d "@$start" '+%Y-%m-%d %H:%M UTC')"
-		echo "ours: $OURS_PASTA ($(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)), reference: $REF_PASTA ($(dpkg-query -W -f='${Version}' passt 2>/dev/null || echo unknown))"
+		echo "ours: $OURS_PASTA ($(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)), reference: $REF_PASTA ($(perf_ref_version))"
 		echo "loopback: client and server in the same namespace, no pasta"
 		splice_tables
 		echo
