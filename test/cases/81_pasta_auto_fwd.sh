@@ -62,22 +62,6 @@ topo_setup
 tcp_tool_install
 splice_tool_install
 
-# answers WRAPPER ADDR PORT EXPECTED: a connection to ADDR:PORT where WRAPPER
-# runs gets the line EXPECTED
-answers() {
-	[ "$(tcp_tool "$1" line "$2" "$3" hi 2>/dev/null)" = "$4" ]
-}
-
-# refused WRAPPER ADDR PORT: the connection is refused
-refused() {
-	tcp_tool "$1" refused "$2" "$3" 2>/dev/null | grep -q '^refused '
-}
-
-# line_server NAME WRAPPER LISTEN-ADDRESS TEXT: socat answering TEXT
-line_server() {
-	bg "$1" "$2" socat "$3,reuseaddr,fork" "SYSTEM:read l; echo $4"
-}
-
 # appears NAME WRAPPER ADDR PORT EXPECTED: pass NAME if ADDR:PORT answers
 # EXPECTED where WRAPPER runs within LIMIT_MS
 appears() {

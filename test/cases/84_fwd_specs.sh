@@ -74,16 +74,6 @@ bg rpeeru in_remote socat "UDP4-RECVFROM:$P_PEER,bind=$REMOTE_LO4,fork" \
 	'SYSTEM:echo $SOCAT_PEERADDR'
 wait_for 5 tcp_listening in_remote $P_PEER || true
 
-# answers WRAPPER ADDR PORT EXPECTED: a connection gets the line EXPECTED
-answers() {
-	[ "$(tcp_tool "$1" line "$2" "$3" hi 2>/dev/null)" = "$4" ]
-}
-
-# line_server NAME WRAPPER LISTEN-ADDRESS TEXT: socat answering TEXT
-line_server() {
-	bg "$1" "$2" socat "$3,reuseaddr,fork" "SYSTEM:read l; echo $4"
-}
-
 # expect_line NAME WRAPPER ADDR PORT EXPECTED: pass NAME if the connection
 # answers EXPECTED within LIMIT_MS
 expect_line() {

@@ -250,3 +250,19 @@ wait_ms() {
 		sleep 0.05
 	done
 }
+
+# answers WRAPPER ADDR PORT EXPECTED: a connection to ADDR:PORT where WRAPPER
+# runs gets the line EXPECTED
+answers() {
+	[ "$(tcp_tool "$1" line "$2" "$3" hi 2>/dev/null)" = "$4" ]
+}
+
+# refused WRAPPER ADDR PORT: the connection is refused
+refused() {
+	tcp_tool "$1" refused "$2" "$3" 2>/dev/null | grep -q '^refused '
+}
+
+# line_server NAME WRAPPER LISTEN-ADDRESS TEXT: socat answering TEXT
+line_server() {
+	bg "$1" "$2" socat "$3,reuseaddr,fork" "SYSTEM:read l; echo $4"
+}
