@@ -508,33 +508,48 @@ static void nl_route_nexthops(struct nl_route_q *q, const char *p,
 }
 
 /**
- * nl_route_cb() - Check one RTM_NEWROUTE reply against a default route query
- * @nh:		Message
- * @arg:	struct nl_route_q
+ * struct nl_route_attrs - Attributes of a route message we look at
+ * @table:	Routing table (RTA_TABLE, or rtm_table)
+ * @oif:	Output interface, 0 if none
+ * @prio:	Metric, 0 if none
+ * @dst:	Destination, NULL for a default route
+ * @gw:		Gateway, NULL if none
+ * @mp:		Nexthops of a multipath route, NULL if none
+ * @mp_len:	Their length
  */
-static void nl_route_cb(const struct nlmsghdr *nh, void *arg)
+struct nl_route_attrs {
+	uint32_t table, oif, prio;
+	const char *dst, *gw, *mp;
+	size_t mp_len;
+};
+
+/**
+ * nl_route_parse() - Read a route message of family @af
+ * @nh:		RTM_NEWROUTE message, whose length was checked
+ * @af:		Address family asked for
+ * @rtm:	Its fixed header, set on success
+ * @r:		Its attributes, set on success
+ *
+ * Return: 0 on success, -1 for another family or message type, or a
+ *	   malformed attribute
+ */
+static int nl_route_parse(const struct nlmsghdr *nh, sa_family_t af,
+			  struct rtmsg *rtm, struct nl_route_attrs *r)
 {
-	struct nl_route_q *q = (struct nl_route_q *)arg;
-	const char *p, *mp = NULL, *gw = NULL;
-	size_t left, mp_len = 0, alen;
-	uint32_t table, oif = 0;
-	struct rtmsg rtm;
+	size_t left, alen = nl_af_len(af);
+	const char *p;
 
-	if (q->found || nh->nlmsg_type != RTM_NEWROUTE)
-		return;
-
-	p = nl_attrs(nh, sizeof(rtm), &left);
+	if (nh->nlmsg_type != RTM_NEWROUTE)
+		return -1;
+	p = nl_attrs(nh, sizeof(*rtm), &left);
 	if (!p)
-		return;
-	memcpy(&rtm, NLMSG_DATA(nh), sizeof(rtm));
+		return -1;
+	memcpy(rtm, NLMSG_DATA(nh), sizeof(*rtm));
+	if (rtm->rtm_family != af)
+		return -1;
 
-	if (rtm.rtm_family != q->af || rtm.rtm_dst_len ||
-	    rtm.rtm_type != RTN_UNICAST)
-		return;
-
-	alen = nl_af_len(q->af);
-	table = rtm.rtm_table;
-
+	memset(r, 0, sizeof(*r));
+	r->table = rtm->rtm_table;
 	for (;;) {
 		unsigned int type;
 		const char *data;
@@ -545,44 +560,71 @@ static void nl_route_cb(const struct nlmsghdr *nh, void *arg)
 
 		switch (type) {
 		case RTA_TABLE:		/* ids > 255: rtm_table is COMPAT */
-			if (nl_get_u32(data, len, &table))
-				return;
+			if (nl_get_u32(data, len, &r->table))
+				return -1;
 			break;
 		case RTA_OIF:
-			if (nl_get_u32(data, len, &oif))
-				return;
+			if (nl_get_u32(data, len, &r->oif))
+				return -1;
+			break;
+		case RTA_PRIORITY:
+			if (nl_get_u32(data, len, &r->prio))
+				return -1;
+			break;
+		case RTA_DST:
+			if (len != alen)
+				return -1;
+			r->dst = data;
 			break;
 		case RTA_GATEWAY:
 			if (len != alen)
-				return;
-			gw = data;
+				return -1;
+			r->gw = data;
 			break;
 		case RTA_MULTIPATH:
-			mp = data;
-			mp_len = len;
+			r->mp = data;
+			r->mp_len = len;
 			break;
 		default:
 			break;
 		}
 	}
 
-	if (table != RT_TABLE_MAIN)
+	return 0;
+}
+
+/**
+ * nl_route_cb() - Check one RTM_NEWROUTE reply against a default route query
+ * @nh:		Message
+ * @arg:	struct nl_route_q
+ */
+static void nl_route_cb(const struct nlmsghdr *nh, void *arg)
+{
+	struct nl_route_q *q = (struct nl_route_q *)arg;
+	struct nl_route_attrs r;
+	struct rtmsg rtm;
+
+	if (q->found || nl_route_parse(nh, q->af, &rtm, &r))
 		return;
 
-	if (mp) {
-		nl_route_nexthops(q, mp, mp_len);
+	if (rtm.rtm_dst_len || rtm.rtm_type != RTN_UNICAST ||
+	    r.table != RT_TABLE_MAIN)
+		return;
+
+	if (r.mp) {
+		nl_route_nexthops(q, r.mp, r.mp_len);
 		return;
 	}
 
-	if (!oif || oif > INT_MAX || (q->ifi && oif != q->ifi))
+	if (!r.oif || r.oif > INT_MAX || (q->ifi && r.oif != q->ifi))
 		return;
-	if (q->need_gw && !gw)
+	if (q->need_gw && !r.gw)
 		return;
 
-	q->oif = oif;
-	q->has_gw = !!gw;
-	if (gw)
-		memcpy(q->gw, gw, alen);
+	q->oif = r.oif;
+	q->has_gw = !!r.gw;
+	if (r.gw)
+		memcpy(q->gw, r.gw, nl_af_len(q->af));
 	q->found = 1;
 }
 
@@ -1228,67 +1270,22 @@ int nl_addr_dup(int s_src, unsigned int ifi_src, int s_dst,
 static void nl_dup_route_cb(const struct nlmsghdr *nh, void *arg)
 {
 	struct nl_dup *d = (struct nl_dup *)arg;
-	const char *p, *dst = NULL, *gw = NULL;
-	size_t left, alen = nl_af_len(d->af);
-	uint32_t table, oif = 0, prio = 0;
+	size_t alen = nl_af_len(d->af);
+	struct nl_route_attrs r;
 	struct rtmsg rtm;
 
-	if (nh->nlmsg_type != RTM_NEWROUTE)
+	if (nl_route_parse(nh, d->af, &rtm, &r))
 		return;
-	p = nl_attrs(nh, sizeof(rtm), &left);
-	if (!p)
-		return;
-	memcpy(&rtm, NLMSG_DATA(nh), sizeof(rtm));
 
 	/* Routes the kernel made for addresses come back with the addresses:
-	 * copy the others (static, boot, RA, DHCP...)
+	 * copy the others (static, boot, RA, DHCP...); nexthops on several
+	 * links (multipath) are left out
 	 */
-	if (rtm.rtm_family != d->af || rtm.rtm_type != RTN_UNICAST ||
-	    rtm.rtm_protocol == RTPROT_KERNEL)
+	if (rtm.rtm_type != RTN_UNICAST || rtm.rtm_protocol == RTPROT_KERNEL ||
+	    r.mp || r.table != RT_TABLE_MAIN || r.oif != d->ifi)
 		return;
-
-	table = rtm.rtm_table;
-	for (;;) {
-		unsigned int type;
-		const char *data;
-		size_t len;
-
-		if (!nl_attr_next(&p, &left, &type, &data, &len))
-			break;
-		switch (type) {
-		case RTA_TABLE:
-			if (nl_get_u32(data, len, &table))
-				return;
-			break;
-		case RTA_OIF:
-			if (nl_get_u32(data, len, &oif))
-				return;
-			break;
-		case RTA_PRIORITY:
-			if (nl_get_u32(data, len, &prio))
-				return;
-			break;
-		case RTA_DST:
-			if (len != alen)
-				return;
-			dst = data;
-			break;
-		case RTA_GATEWAY:
-			if (len != alen)
-				return;
-			gw = data;
-			break;
-		case RTA_MULTIPATH:	/* nexthops on several links: skip */
-			return;
-		default:
-			break;
-		}
-	}
-
-	if (table != RT_TABLE_MAIN || oif != d->ifi)
-		return;
-	if (d->af == AF_INET6 && dst &&
-	    IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)(const void *)dst))
+	if (d->af == AF_INET6 && r.dst &&
+	    IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)(const void *)r.dst))
 		return;
 
 	if (d->n >= NL_DUP_MAX) {
@@ -1296,14 +1293,14 @@ static void nl_dup_route_cb(const struct nlmsghdr *nh, void *arg)
 		return;
 	}
 	memset(&d->e[d->n], 0, sizeof(d->e[d->n]));
-	if (dst)
-		memcpy(d->e[d->n].a, dst, alen);
+	if (r.dst)
+		memcpy(d->e[d->n].a, r.dst, alen);
 	d->e[d->n].plen = rtm.rtm_dst_len;
-	if (gw) {
-		memcpy(d->e[d->n].gw, gw, alen);
+	if (r.gw) {
+		memcpy(d->e[d->n].gw, r.gw, alen);
 		d->e[d->n].has_gw = 1;
 	}
-	d->e[d->n].prio = prio;
+	d->e[d->n].prio = r.prio;
 	d->n++;
 }
 
