@@ -36,7 +36,8 @@
 #
 # Sizes, measured under TCG on a 2-core machine: the guest downloads 256 MiB
 # in about 9 s, uploads them in 24 s with Debian's passt (61 s with ours at
-# the time of writing), 200 x 1 MiB take 8-16 s: the full 256 MiB stays.
+# the time of writing; 126 to 200 s in later runs, under investigation: the
+# upload's bound is 300 s), 200 x 1 MiB take 8-16 s: the full 256 MiB stays.
 # Target runtime: under 6 minutes (about 2.5 minutes when all is well).
 
 set -eu
@@ -123,7 +124,7 @@ sha256sum < /tmp/up.fifo | cut -d' ' -f1 > /tmp/up.sha &
 sp=\$!
 t0=\$(now)
 head -c $((GUEST_BIG_MB * 1048576)) /dev/urandom | tee /tmp/up.fifo | \
-	timeout 200 socat -u - TCP:$REMOTE4:8014
+	timeout 300 socat -u - TCP:$REMOTE4:8014
 wait \$sp
 t upload4 \$(cat /tmp/up.sha) \$(since \$t0)
 
@@ -187,7 +188,7 @@ tcp_inbound tcp_passt "$HOST4"
 
 # --- Outbound, run by the guest
 bg go in_remote socat "TCP6-LISTEN:7001,ipv6only=0,reuseaddr,fork" "SYSTEM:echo go"
-if ! guest_wait guest '^T kill-start' 360; then
+if ! guest_wait guest '^T kill-start' 480; then
 	fail tcp_passt_guest_run "the guest did not finish its checks"
 fi
 echo "guest checks done after $(( $(date +%s) - start ))s"
