@@ -522,3 +522,14 @@ void ndp_timer(const struct ctx *c, const struct timespec *now)
 
 	tap_icmp6_send(c, ndp_router_addr(c), &dst, ra_buf, len);
 }
+
+/**
+ * ndp_renumber() - Tell the guest about a changed IPv6 configuration
+ * @c:		Execution context, with the new configuration
+ * @old:	IPv6 configuration before the change
+ */
+void ndp_renumber(const struct ctx *c, const struct ip6_ctx *old)
+{
+	(void)c;
+	(void)old;
+}

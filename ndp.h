@@ -15,5 +15,6 @@
 int ndp(const struct ctx *c, const struct in6_addr *saddr,
 	const struct pool *p);
 void ndp_timer(const struct ctx *c, const struct timespec *now);
+void ndp_renumber(const struct ctx *c, const struct ip6_ctx *old);
 
 #endif /* NDP_H */

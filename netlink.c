@@ -1370,3 +1370,51 @@ int nl_route_dup(int s_src, unsigned int ifi_src, int s_dst,
 
 	return done;
 }
+
+/**
+ * nl_link_name() - Name of an interface, through netlink (no ioctl)
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @name:	Result, IFNAMSIZ bytes, NUL-terminated
+ *
+ * Return: 0 on success, negative error code otherwise
+ */
+int nl_link_name(int s, unsigned int ifi, char *name)
+{
+	(void)s;
+	(void)ifi;
+	name[0] = '\0';
+	return -ENOSYS;
+}
+
+/**
+ * nl_link_index() - Index of an interface by name, through netlink
+ * @s:		Netlink socket
+ * @name:	Interface name
+ *
+ * Return: interface index, 0 if there's no such interface
+ */
+unsigned int nl_link_index(int s, const char *name)
+{
+	(void)s;
+	(void)name;
+	return 0;
+}
+
+/**
+ * nl_addr_list() - Addresses of one family on every interface
+ * @s:		Netlink socket
+ * @af:		AF_INET or AF_INET6
+ * @addrs:	Result: array of struct in_addr or struct in6_addr
+ * @max:	Entries in @addrs
+ *
+ * Return: number of addresses stored, negative error code on failure
+ */
+int nl_addr_list(int s, sa_family_t af, void *addrs, int max)
+{
+	(void)s;
+	(void)af;
+	(void)addrs;
+	(void)max;
+	return -ENOSYS;
+}

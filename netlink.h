@@ -33,4 +33,9 @@ int nl_link_get_mtu(int s, unsigned int ifi);
 int nl_link_up(int s, unsigned int ifi, int mtu);
 int nl_link_set_txqlen(int s, unsigned int ifi, uint32_t qlen);
 
+/* Following the host at run time (follow.c) */
+int nl_link_name(int s, unsigned int ifi, char *name);
+unsigned int nl_link_index(int s, const char *name);
+int nl_addr_list(int s, sa_family_t af, void *addrs, int max);
+
 #endif /* NETLINK_H */

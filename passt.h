@@ -103,6 +103,8 @@ enum passt_modes {
  * @copy_addrs:	--config-net copies all addresses (no -a, --no-copy-addrs)
  * @copy_routes: --config-net copies all routes (no -g, --no-copy-routes)
  * @ifname_out:	Host interface the configuration was derived from
+ * @local:	Local mode: no host interface to derive from, the guest
+ *		gets 169.254.2.1/16 and the gateway 169.254.2.2
  */
 struct ip4_ctx {
 	struct in_addr addr;
@@ -119,6 +121,7 @@ struct ip4_ctx {
 	int copy_addrs;
 	int copy_routes;
 	char ifname_out[IFNAMSIZ];
+	int local;
 };
 
 /**
@@ -139,6 +142,8 @@ struct ip4_ctx {
  * @copy_addrs:	As for IPv4
  * @copy_routes: As for IPv4
  * @ifname_out:	Host interface the configuration was derived from
+ * @local:	Local mode: no host interface to derive from, no global
+ *		address, the gateway (and our link-local address) fe80::1
  */
 struct ip6_ctx {
 	struct in6_addr addr;
@@ -157,6 +162,7 @@ struct ip6_ctx {
 	int copy_addrs;
 	int copy_routes;
 	char ifname_out[IFNAMSIZ];
+	int local;
 };
 
 /**
@@ -223,6 +229,7 @@ struct ctx {
 	int no_dhcp_dns;		/* pasta default 1, passt default 0 */
 	int no_dhcp_dns_search;		/* pasta default 1, passt default 0 */
 	int no_map_gw;
+	int no_follow;			/* --no-follow: host snapshot at start */
 
 	/* Protocols */
 	int no_tcp;

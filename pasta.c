@@ -870,3 +870,17 @@ void pasta_netns_quit_timer(struct ctx *c)
 		exit(EXIT_SUCCESS);
 	}
 }
+
+/**
+ * pasta_ns_update() - Apply a changed configuration to the namespace
+ * @c:		Execution context, with the new configuration
+ * @old4:	IPv4 configuration before the change
+ * @old6:	IPv6 configuration before the change
+ */
+void pasta_ns_update(struct ctx *c, const struct ip4_ctx *old4,
+		     const struct ip6_ctx *old6)
+{
+	(void)c;
+	(void)old4;
+	(void)old6;
+}

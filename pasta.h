@@ -13,6 +13,8 @@
 void pasta_start_ns(struct ctx *c);
 void pasta_open_ns(struct ctx *c);
 void pasta_ns_conf(struct ctx *c);
+void pasta_ns_update(struct ctx *c, const struct ip4_ctx *old4,
+		     const struct ip6_ctx *old6);
 int pasta_tap_open(struct ctx *c);
 void pasta_child_run(struct ctx *c);
 int pasta_sigchld(struct ctx *c);
