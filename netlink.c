@@ -1445,14 +1445,16 @@ int nl_set_put(struct nl_set *set, const struct nl_entry *e)
  *		       nl_route_collect_cb()
  * @ifi:	Interface entries must belong to
  * @set:	Set to add them to, with the family asked for
+ * @scope:	Scope of addresses to collect
  */
 struct nl_collect {
 	unsigned int ifi;
 	struct nl_set *set;
+	unsigned char scope;
 };
 
 /**
- * nl_addr_collect_cb() - Collect a global address of an interface
+ * nl_addr_collect_cb() - Collect an address of an interface, of one scope
  * @nh:		RTM_NEWADDR message
  * @arg:	struct nl_collect
  */
@@ -1463,9 +1465,14 @@ static void nl_addr_collect_cb(const struct nlmsghdr *nh, void *arg)
 	struct nl_addr_attrs r;
 
 	if (nl_addr_parse(nh, q->set->af, &r) || r.ifa.ifa_index != q->ifi ||
-	    r.ifa.ifa_scope != RT_SCOPE_UNIVERSE)
-		return;		/* link-local ones are the kernel's business */
-	if (r.flags & (IFA_F_DADFAILED | IFA_F_TENTATIVE))
+	    r.ifa.ifa_scope != q->scope)
+		return;
+
+	/* Global ones still in duplicate address detection (or that failed
+	 * it) aren't the interface's yet: link-local ones are wanted then
+	 */
+	if (r.flags & IFA_F_DADFAILED ||
+	    (q->scope == RT_SCOPE_UNIVERSE && r.flags & IFA_F_TENTATIVE))
 		return;
 
 	memcpy(e.a, r.a, nl_af_len(q->set->af));
@@ -1486,14 +1493,52 @@ static void nl_addr_collect_cb(const struct nlmsghdr *nh, void *arg)
  */
 int nl_addr_collect(int s, unsigned int ifi, struct nl_set *set)
 {
+	struct nl_collect q = { .ifi = ifi, .set = set,
+				.scope = RT_SCOPE_UNIVERSE };
 	struct ifaddrmsg ifa = { .ifa_family = set->af };
-	struct nl_collect q = { .ifi = ifi, .set = set };
 
 	if (!nl_af_len(set->af))
 		return -EAFNOSUPPORT;
 
 	nl_req_init(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa));
 	return nl_do(s, nl_addr_collect_cb, &q);
+}
+
+/**
+ * nl_addr_ll_nodad() - Skip duplicate address detection for the IPv6
+ *			link-local addresses of an interface
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ *
+ * The kernel makes the link-local address when the link goes up, and keeps
+ * it tentative for a second or more (RFC 4862 5.4): the namespace couldn't
+ * talk to its gateway, the link-local fe80::1 in local mode, meanwhile. On
+ * the tap only we answer: nobody else could have the address. The address
+ * is replaced by itself, with IFA_F_NODAD, as the 2026 release does.
+ *
+ * Return: 0 on success, -errno on failure
+ */
+int nl_addr_ll_nodad(int s, unsigned int ifi)
+{
+	static struct nl_set ll;
+	struct nl_collect q = { .ifi = ifi, .set = &ll,
+				.scope = RT_SCOPE_LINK };
+	struct ifaddrmsg ifa = { .ifa_family = AF_INET6 };
+	int i, ret;
+
+	nl_set_init(&ll, AF_INET6);
+	nl_req_init(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa));
+	if ((ret = nl_do(s, nl_addr_collect_cb, &q)))
+		return ret;
+
+	for (i = 0; i < ll.n; i++) {
+		ret = nl_addr_req(s, RTM_NEWADDR, NLM_F_REPLACE, ifi,
+				  AF_INET6, &ll.e[i]);
+		if (ret)
+			return ret;
+	}
+
+	return 0;
 }
 
 /**

@@ -920,8 +920,13 @@ void pasta_ns_conf(struct ctx *c)
 
 	if (c->ifi4)
 		pasta_ns_ip(c, AF_INET, 1);
-	if (c->ifi6)
+	if (c->ifi6) {
+		if ((rc = nl_addr_ll_nodad(nl_sock_ns, c->pasta_ifi)))
+			debug("Cannot skip duplicate address detection for "
+			      "link-local addresses of %s: %s",
+			      c->pasta_ifname, strerror(-rc));
 		pasta_ns_ip(c, AF_INET6, 1);
+	}
 }
 
 /**
