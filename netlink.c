@@ -67,6 +67,11 @@
 /* The kernel answers within microseconds: a second means it won't */
 #define NL_RECV_TIMEOUT_S	1
 
+/* Metric of an IPv6 route added without one (IP6_RT_PRIO_USER: its header
+ * clashes with netinet/in.h)
+ */
+#define NL_RT6_PRIO_DEFAULT	1024
+
 int nl_sock = -1;
 int nl_sock_ns = -1;
 
@@ -1370,6 +1375,32 @@ int nl_link_promote_secondaries(int s, unsigned int ifi)
 }
 
 /**
+ * nl_entry_key() - Compare address (or destination), prefix length, metric
+ * @af:		Address family
+ * @x:		One address, or route
+ * @y:		The other
+ *
+ * What identifies a route to the kernel (with table and TOS, always main and
+ * 0 here): NLM_F_REPLACE replaces the route with the same key. An IPv6 route
+ * added without metric gets NL_RT6_PRIO_DEFAULT.
+ *
+ * Return: 1 if they're the same, 0 otherwise
+ */
+static int nl_entry_key(sa_family_t af, const struct nl_entry *x,
+			const struct nl_entry *y)
+{
+	uint32_t px = x->prio, py = y->prio;
+
+	if (af == AF_INET6) {
+		px = px ? px : NL_RT6_PRIO_DEFAULT;
+		py = py ? py : NL_RT6_PRIO_DEFAULT;
+	}
+
+	return x->plen == y->plen && px == py &&
+	       !memcmp(x->a, y->a, nl_af_len(af));
+}
+
+/**
  * nl_entry_eq() - Compare two addresses, or routes, of a family
  * @af:		Address family
  * @x:		One
@@ -1381,11 +1412,8 @@ int nl_link_promote_secondaries(int s, unsigned int ifi)
 static int nl_entry_eq(sa_family_t af, const struct nl_entry *x,
 		       const struct nl_entry *y)
 {
-	size_t alen = nl_af_len(af);
-
-	return x->plen == y->plen && x->has_gw == y->has_gw &&
-	       x->prio == y->prio && !memcmp(x->a, y->a, alen) &&
-	       (!x->has_gw || !memcmp(x->gw, y->gw, alen));
+	return nl_entry_key(af, x, y) && x->has_gw == y->has_gw &&
+	       (!x->has_gw || !memcmp(x->gw, y->gw, nl_af_len(af)));
 }
 
 /**
@@ -1412,6 +1440,26 @@ int nl_set_has(const struct nl_set *set, const struct nl_entry *e)
 
 	for (i = 0; i < set->n; i++) {
 		if (nl_entry_eq(set->af, &set->e[i], e))
+			return 1;
+	}
+
+	return 0;
+}
+
+/**
+ * nl_set_has_key() - Look up a route with the same key in a set
+ * @set:	Set
+ * @e:		Route
+ *
+ * Return: 1 if @set has a route to the same destination with the same
+ *	   metric (whatever the gateway), 0 if not
+ */
+int nl_set_has_key(const struct nl_set *set, const struct nl_entry *e)
+{
+	int i;
+
+	for (i = 0; i < set->n; i++) {
+		if (nl_entry_key(set->af, &set->e[i], e))
 			return 1;
 	}
 

@@ -73,6 +73,7 @@ int nl_link_promote_secondaries(int s, unsigned int ifi);
 
 void nl_set_init(struct nl_set *set, sa_family_t af);
 int nl_set_has(const struct nl_set *set, const struct nl_entry *e);
+int nl_set_has_key(const struct nl_set *set, const struct nl_entry *e);
 int nl_set_put(struct nl_set *set, const struct nl_entry *e);
 int nl_addr_collect(int s, unsigned int ifi, struct nl_set *set);
 int nl_addr_ll_nodad(int s, unsigned int ifi);

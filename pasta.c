@@ -83,10 +83,6 @@
 #define NS_PREFIX_LEN4_DEFAULT	24		/* conf.c normally sets it */
 #define PASTA_TAP_TXQLEN	10000	/* frames: ~10 ms at 1 Mpps */
 #define NS_ID_MAP_LEN		64		/* "0 4294967295 1\n" fits */
-/* Metric of IPv6 routes added without one (IP6_RT_PRIO_USER: its header
- * clashes with netinet/in.h)
- */
-#define NS_RT6_PRIO_DEFAULT	1024
 
 /* Go-ahead pipe towards the spawned child, write end; -1 if none */
 static int pasta_go_fd = -1;
@@ -779,9 +775,7 @@ static void pasta_ns_prune(const struct ctx *c, int route,
 			   struct nl_set *have, const struct nl_set *want,
 			   const unsigned char *ours)
 {
-	size_t alen = want->af == AF_INET6 ? sizeof(struct in6_addr) :
-					     sizeof(struct in_addr);
-	int i, j, rc;
+	int i, rc;
 
 	nl_set_init(&pasta_ns_kept, want->af);
 	for (i = 0; i < want->n; i++) {
@@ -791,28 +785,14 @@ static void pasta_ns_prune(const struct ctx *c, int route,
 
 	for (i = 0; i < have->n; i++) {
 		const struct nl_entry *h = &have->e[i];
-		int replaced = 0;
 
 		if (nl_set_has(want, h))
 			continue;
 
-		/* A wanted route to the same destination with the same
-		 * metric (IPv6: none is NS_RT6_PRIO_DEFAULT) replaced it:
-		 * deleting it without gateway, IPv6 would delete the new one
+		/* A wanted route with the same key replaced it: deleting it
+		 * without gateway, IPv6 would delete the new one
 		 */
-		for (j = 0; route && j < want->n; j++) {
-			const struct nl_entry *w = &want->e[j];
-			uint32_t wp = w->prio, hp = h->prio;
-
-			if (want->af == AF_INET6) {
-				wp = wp ? wp : NS_RT6_PRIO_DEFAULT;
-				hp = hp ? hp : NS_RT6_PRIO_DEFAULT;
-			}
-			if (w->plen == h->plen && wp == hp &&
-			    !memcmp(w->a, h->a, alen))
-				replaced = 1;
-		}
-		if (replaced)
+		if (route && nl_set_has_key(want, h))
 			continue;
 
 		if (route)
