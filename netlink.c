@@ -9,6 +9,15 @@
  * --config-net then writes addresses, a default route, MAC, MTU and link
  * state into the target namespace. No library: requests are built by hand.
  *
+ * Following the host (follow.c), the same queries run again, confined, from
+ * the timer: interface, address and gateway on nl_sock, interface names and
+ * indices through RTM_GETLINK (if_nametoindex() and friends need ioctl()),
+ * every address of the host for flows bound to one that went away; and
+ * pasta_ns_update() adds and removes addresses and routes on nl_sock_ns.
+ * Both sockets stay open for the whole life of the process. Addresses and
+ * routes travel as struct nl_entry, in bounded sets (NL_SET_MAX) that pasta
+ * compares to know what to add and what to remove.
+ *
  * Two sockets: nl_sock lives in the init namespace, nl_sock_ns in the target
  * one. A netlink socket stays bound to the namespace it was created in, so
  * nl_sock_ns is opened by an ns_call() child that joins the namespace and

@@ -41,6 +41,16 @@
  * process that isn't our child without pidfd, which needs Linux 5.3, and the
  * check is cheap.
  *
+ * With --config-net, pasta gives the tap the configuration the host has:
+ * address, default route, and (unless -a, -g or --no-copy-*) every global
+ * address and route of the host interface; in local mode, with no host
+ * interface to copy, 169.254.2.1/16 via 169.254.2.2 and a default route via
+ * fe80::1. When the host changes (follow.c), pasta_ns_update() brings the tap
+ * to the new configuration with the same code as at start (pasta_ns_ip()):
+ * what's new first, then what we had added and isn't wanted any longer goes.
+ * What we added is recorded (NL_SET_MAX entries of each kind per IP version)
+ * so that nothing else is ever removed.
+ *
  * Limits: the child gets at most NS_READY_TIMEOUT_MS to create its
  * namespaces, and the inotify handler reads at most NS_QUIT_READS buffers of
  * events per wake-up, so that the loop keeps running whatever happens in the
