@@ -147,6 +147,9 @@
 #define IRT_MINIMUM		600U	/* RFC 8415 7.6, 21.23 */
 #define SOL_MAX_RT_MIN		60U	/* RFC 8415 21.24 */
 
+/* RFC 8415 18.3.1: status message for the user, local mode */
+#define NOADDRS_MSG		"no IPv6 address to assign"
+
 /* RFC 8415 18.2.1: 255 makes the client request right away */
 #define PREFERENCE_MAX		255
 
@@ -315,14 +318,19 @@ static uint8_t *dhcpv6_opt_add(size_t *n, uint16_t code, size_t len)
  * dhcpv6_status_add() - Append a Status Code option, RFC 8415 21.13
  * @n:		Current length of the reply, updated
  * @status:	Status code
- * @msg:	Message for the user, NULL for none (clients only log it)
+ * @msg:	Message for the user, UTF-8, not NUL-terminated on the wire
+ *		(clients only log it), NULL for none
+ * @len:	Length of @msg
  *
  * Return: 0 on success, -1 if it doesn't fit
  */
-static int dhcpv6_status_add(size_t *n, uint16_t status, const char *msg)
+static int dhcpv6_status_add(size_t *n, uint16_t status, const char *msg,
+			     size_t len)
 {
-	size_t len = msg ? strlen(msg) : 0;
 	uint8_t *o;
+
+	if (!msg)
+		len = 0;
 
 	if (!(o = dhcpv6_opt_add(n, OPT_STATUS_CODE, 2 + len)))
 		return -1;
@@ -445,7 +453,7 @@ static int dhcpv6_ia_na_add(const struct ctx *c, const struct pool *p,
 		released++;
 	}
 
-	if (!assign && dhcpv6_status_add(n, STATUS_NOADDRSAVAIL, NULL))
+	if (!assign && dhcpv6_status_add(n, STATUS_NOADDRSAVAIL, NULL, 0))
 		return -1;
 
 	/* Length of the IA_NA now includes the nested options */
@@ -785,7 +793,8 @@ int dhcpv6(const struct ctx *c, const struct pool *p,
 		if (resp_type == TYPE_ADVERTISE && has_ia &&
 		    IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr)) {
 			if (dhcpv6_status_add(&n, STATUS_NOADDRSAVAIL,
-					      "no IPv6 address to assign"))
+					      NOADDRS_MSG,
+					      sizeof(NOADDRS_MSG) - 1))
 				goto full;
 		} else {
 			for (next = off;
@@ -825,7 +834,7 @@ int dhcpv6(const struct ctx *c, const struct pool *p,
 		dhcpv6_dns_add(c, &n);
 		break;
 	case TYPE_CONFIRM:
-		if (dhcpv6_status_add(&n, (uint16_t)status, NULL))
+		if (dhcpv6_status_add(&n, (uint16_t)status, NULL, 0))
 			goto full;
 		break;
 	case TYPE_DECLINE:
@@ -834,7 +843,7 @@ int dhcpv6(const struct ctx *c, const struct pool *p,
 		if (type == TYPE_DECLINE)
 			warn_ratelimit("DHCPv6: guest declined the address "
 				       "we assign: in use on its link?");
-		if (dhcpv6_status_add(&n, STATUS_SUCCESS, NULL))
+		if (dhcpv6_status_add(&n, STATUS_SUCCESS, NULL, 0))
 			goto full;
 		break;
 	}
