@@ -26,9 +26,9 @@
  * Lifetimes: with --no-follow, our configuration doesn't change while we
  * run: lifetimes are infinite, and so are T1 and T2 ("never renew"). While
  * following the host, the address can change, and the client learns about
- * it when it renews (RECONFIGURE, RFC 8415 18.3.11, needs the
- * authentication of Reconfigure Key that clients insist on, and we'd have
- * no key exchanged): preferred and valid lifetimes are 120 s, the same as
+ * it when it renews (a RECONFIGURE, RFC 8415 18.3.11, must be authenticated
+ * with a key exchanged beforehand, RFC 8415 20.4, which few clients
+ * support): preferred and valid lifetimes are 120 s, the same as
  * a DHCP lease, with T1 and T2 at the RFC 8415 21.4 recommendations, 0.5
  * and 0.8 times that: 60 s and 96 s. The renewal then names the old
  * address, which comes back with zero lifetimes, next to the new one. A
@@ -43,10 +43,11 @@
  * minimum, 60 s, so that the client keeps soliciting often enough to get
  * the address once the host has one. REQUEST, RENEW and REBIND get the
  * IA_NA back with NoAddrsAvail, and the addresses it named with zero
- * lifetimes. INFORMATION-REQUEST is answered as usual. With --fqdn, replies that
- * carry configuration also carry the Client FQDN option (RFC 4704): we
- * update no DNS records, so N is set, S clear, and O set if the client's
- * own option asked us to (RFC 4704 4.1, 6).
+ * lifetimes. INFORMATION-REQUEST is answered as usual.
+ *
+ * With --fqdn, replies that carry configuration also carry the Client FQDN
+ * option (RFC 4704): we update no DNS records, so N is set, S clear, and O
+ * set if the client's own option asked us to (RFC 4704 4.1, 6).
  *
  * The server DUID is a DUID-LL (RFC 8415 11.4) built from our MAC address,
  * so it is stable across restarts with the same configuration.

@@ -129,8 +129,10 @@
  */
 #define RA_INTERVAL_MIN		200	/* seconds */
 #define RA_INTERVAL_MAX		600	/* seconds */
-/* RFC 4861 10: the next one after a change comes sooner */
-#define RA_INTERVAL_CHANGE	16	/* MAX_INITIAL_RTR_ADVERT_INTERVAL */
+/* RFC 4861 10, MAX_INITIAL_RTR_ADVERT_INTERVAL: the next one after a
+ * change comes sooner
+ */
+#define RA_INTERVAL_CHANGE	16	/* seconds */
 
 /* With --no-follow, our configuration never changes while we run, and we
  * are the only router on the link: the prefix stays valid as long as we do
@@ -139,10 +141,13 @@
  */
 #define LIFETIME_INFINITE	0xffffffffU
 
-/* While following the host: see the theory of operation */
-#define PREFIX_PREFERRED_FOLLOW	(3 * RA_INTERVAL_MAX)	/* RFC 8106 5.1 */
-#define PREFIX_VALID_FOLLOW	7200	/* RFC 4862 5.5.3 e), two hours */
-#define DNS_LIFETIME_FOLLOW	(3 * RA_INTERVAL_MAX)	/* RFC 8106 5.1 */
+/* While following the host, see the theory of operation: preferred and
+ * RDNSS/DNSSL lifetimes as RFC 8106 5.1 recommends, valid lifetime the two
+ * hours of RFC 4862 5.5.3 e)
+ */
+#define PREFIX_PREFERRED_FOLLOW	(3 * RA_INTERVAL_MAX)
+#define PREFIX_VALID_FOLLOW	7200
+#define DNS_LIFETIME_FOLLOW	(3 * RA_INTERVAL_MAX)
 
 /* Largest advertisement we build: fits the IPv6 minimum MTU */
 #define RA_MAX_LEN		(IPV6_MIN_MTU - IP6_HDR_LEN)
