@@ -130,9 +130,33 @@ not_dumpable() {
 # A descriptor a careless parent leaks: it must not reach the daemon
 exec 7</etc/hostname
 
+# Capabilities pasta keeps over the target's user namespace: CAP_SYS_ADMIN
+# (21) and CAP_NET_BIND_SERVICE (10), and with --config-net CAP_NET_ADMIN
+# (12) to follow the host, unless --no-follow
+PASTA_CAPS=$(( (1 << 10) | (1 << 21) ))
+PASTA_CAPS_CONF=$(( PASTA_CAPS | (1 << 12) ))
+
+# wait_seccomp PID: the filter is the last step of start-up, after the PID
+# file is written
+wait_seccomp() {
+	wait_for 5 sh -c "[ \"\$(awk '/^Seccomp:/ { print \$2 }' /proc/$1/status 2>/dev/null)\" = 2 ]"
+}
+
+# pasta, test user, --no-follow: no CAP_NET_ADMIN
+pasta_start --config-net --no-follow -t none -u none -T none -U none
+wait_seccomp "$PASTA_PID" || true
+v=$(status_field "$PASTA_PID" CapEff)
+if caps_within "$v" "$PASTA_CAPS"; then
+	pass "pasta_no_follow_no_net_admin ($v)"
+else
+	fail pasta_no_follow_no_net_admin "CapEff: $v"
+fi
+pasta_stop
+
 # pasta, test user: target user namespace (the spawned child's)
 pasta_start --config-net -t auto -u auto -T auto
-confinement_check pasta_user "$PASTA_PID" $(( (1 << 10) | (1 << 21) )) \
+wait_seccomp "$PASTA_PID" || true
+confinement_check pasta_user "$PASTA_PID" "$PASTA_CAPS_CONF" \
 	"/proc/$NS_PID/ns/user"
 not_dumpable pasta_user "$PASTA_PID"
 exec 7<&-
@@ -174,8 +198,8 @@ rpid=$(cat "$TMP/pasta_root.pid")
 child=
 wait_for 10 sh -c "pgrep -P $rpid -x sleep" && child=$(pgrep -P "$rpid" -x sleep | head -1)
 echo "$child" > "$TMP/pasta_root_child.pid"
-if [ -n "$child" ] && wait_for 5 sh -c "[ \"\$(awk '/^Seccomp:/ { print \$2 }' /proc/$rpid/status)\" = 2 ]"; then
-	confinement_check pasta_root "$rpid" $(( (1 << 10) | (1 << 21) )) \
+if [ -n "$child" ] && wait_seccomp "$rpid"; then
+	confinement_check pasta_root "$rpid" "$PASTA_CAPS_CONF" \
 		"/proc/$child/ns/user"
 else
 	fail pasta_root_running "$(tail -3 "$TMP/pasta_root.log" | tr '\n' ' ')"
@@ -198,6 +222,7 @@ exec 7<&-
 upid=$(cat "$D/u.pid" 2>/dev/null || true)
 echo "$upid" > "$TMP/passt_user.pid"
 if [ -n "$upid" ]; then
+	wait_seccomp "$upid" || true
 	confinement_check passt_user "$upid" 0 detached
 	not_dumpable passt_user "$upid"
 	check passt_user_accepts in_host socat -u /dev/null UNIX-CONNECT:"$D/u.sock"
@@ -216,6 +241,7 @@ exec 7<&-
 rpid=$(cat "$D/r.pid" 2>/dev/null || true)
 echo "$rpid" > "$TMP/passt_root.pid"
 if [ -n "$rpid" ]; then
+	wait_seccomp "$rpid" || true
 	confinement_check passt_root "$rpid" 0 detached
 	v=$(status_field "$rpid" Uid)
 	[ "$v" = "$(id -u nobody)" ] && pass "passt_root_runas_nobody" || \
