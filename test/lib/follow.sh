@@ -178,6 +178,7 @@ follow_remote_setup() {
 	in_remote ip addr add "$FOLLOW_L2_GW4/24" dev eth1
 	in_remote ip addr add "$FOLLOW_L2_GW6/64" dev eth1 nodad
 
+	touch "$TMP/dns.log"
 	udp_remote_servers || return 1
 	bg dns_more in_remote "$PYTHON" "$TOP/test/lib/dns_server.py" -t 900 \
 		-l "$TMP/dns.log" "${FOLLOW_NS4[1]}" "${FOLLOW_NS4[2]}" \
