@@ -29,7 +29,7 @@ LDFLAGS ?=
 ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-PASST_SRCS := passt.c arp.c checksum.c conf.c conf_host.c dhcp.c dhcpv6.c fwd.c icmp.c \
+PASST_SRCS := passt.c arp.c checksum.c conf.c conf_host.c dhcp.c dhcpv6.c follow.c fwd.c icmp.c \
 	      isolation.c log.c ndp.c netlink.c packet.c pasta.c pcap.c \
 	      siphash.c tap.c tcp.c tcp_splice.c udp.c util.c
 PASST_HDRS := $(filter-out seccomp.h,$(wildcard *.h)) seccomp.h

@@ -12,11 +12,11 @@
  *    naming the option, then exit status 1. Options of the other mode are
  *    rejected, not ignored: a silently ignored -t would be a surprise.
  *
- * 2. Host-derived defaults (conf_host.c: conf_ip4(), conf_ip6()), for each
- *    IP version not disabled by -4 or -6; if neither is left, there's
- *    nothing to do and we quit.
- *
- * 3. DNS (conf_host.c: conf_dns()): -D and -S, or /etc/resolv.conf.
+ * 2. Host-derived defaults (conf_host.c: conf_host_init()), for each IP
+ *    version not disabled by -4 or -6: addresses, routes, then DNS (-D and
+ *    -S, or /etc/resolv.conf). Without a host interface for an IP version,
+ *    local mode. The command line state is kept: follow.c derives the
+ *    configuration again, the same way, when the host changes.
  *
  * pasta's positional arguments select the target namespace (PID, PATH,
  * NAME) or the command to spawn, see conf_pasta_target().
@@ -84,6 +84,7 @@ enum {
 	OPT_NO_DHCPV6,
 	OPT_NO_RA,
 	OPT_NO_MAP_GW,
+	OPT_NO_FOLLOW,
 	OPT_NETNS,
 	OPT_MAP_HOST_LO,
 	OPT_MAP_GUEST_ADDR,
@@ -136,6 +137,7 @@ static const struct option conf_options[] = {
 	{ "no-dhcpv6",		no_argument,		NULL, OPT_NO_DHCPV6 },
 	{ "no-ra",		no_argument,		NULL, OPT_NO_RA },
 	{ "no-map-gw",		no_argument,		NULL, OPT_NO_MAP_GW },
+	{ "no-follow",		no_argument,		NULL, OPT_NO_FOLLOW },
 	{ "chroot-fallback",	no_argument,		NULL, OPT_CHROOT_FALLBACK },
 	{ "ipv4-only",		no_argument,		NULL, '4' },
 	{ "ipv6-only",		no_argument,		NULL, '6' },
@@ -266,6 +268,9 @@ static void usage(const char *name, int status)
 "      --no-ra             Disable router advertisements\n"
 "      --freebind          Bind -t/-u ports to any address, even one\n"
 "                          the host doesn't have (yet)\n"
+"      --no-follow         Keep the host's configuration as found at\n"
+"                          start: don't follow address, route and\n"
+"                          resolver changes\n"
 "      --no-map-gw         Don't map gateway address to the host\n"
 "                          (same as --map-host-loopback none)\n"
 "      --map-host-loopback ADDR|none\n"
@@ -1366,6 +1371,9 @@ void conf(struct ctx *c, int argc, char **argv)
 		case OPT_CHROOT_FALLBACK:
 			c->chroot_fallback = 1;
 			break;
+		case OPT_NO_FOLLOW:
+			c->no_follow = 1;
+			break;
 		case OPT_NO_MAP_GW:
 			/* Same as --map-host-loopback none */
 			c->no_map_gw = 1;
@@ -1612,44 +1620,28 @@ void conf(struct ctx *c, int argc, char **argv)
 	conf_runas(c, o.runas);
 	conf_fwd_defaults(c, &o);
 
-	/* Host-derived defaults */
-	nl_sock_init(c, 0);
-
-	/* Man page, -i: by default, the --outbound-if4/6 interfaces */
-	if (!o.v6_only)
-		conf_ip4(c, &o, o.ifname ? o.ifname :
-			 *c->ip4.ifname_bind ? c->ip4.ifname_bind : NULL);
-	if (!o.v4_only)
-		conf_ip6(c, &o, o.ifname ? o.ifname :
-			 *c->ip6.ifname_bind ? c->ip6.ifname_bind : NULL);
-
-	if (!c->ifi4 && !c->ifi6) {
-		if (o.v4_only)
-			die("IPv4 is not usable: no interface with an IPv4 "
-			    "address and default route (see -i, -a, -g)");
-		if (o.v6_only)
-			die("IPv6 is not usable: no interface with an IPv6 "
-			    "address and default route (see -i, -a, -g)");
-		die("Neither IPv4 nor IPv6 is usable: no interface with an "
-		    "address and default route (see -i, -a, -g)");
-	}
-
 	/* Man page, -M: a fixed, locally administered address by default */
 	if (!o.mac_set)
 		memcpy(c->mac, conf_mac_default, sizeof(c->mac));
 
-	if (c->ifi6) {
-		if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_ll))
-			conf_addr_ll_from_mac(&c->ip6.addr_ll, c->mac);
-		/* The guest's link-local address is learnt from its frames
-		 * (tap.c): ours isn't a stand-in for it
-		 */
-		c->ip6.addr_ll_seen = in6addr_any;
+	/* Man page, --no-copy-addrs, --no-copy-routes: implied by -a, -g */
+	c->ip4.copy_addrs = !c->no_copy_addrs && !o.a4_set;
+	c->ip6.copy_addrs = !c->no_copy_addrs && !o.a6_set;
+	c->ip4.copy_routes = !c->no_copy_routes && !o.gw4_set;
+	c->ip6.copy_routes = !c->no_copy_routes && !o.gw6_set;
 
-		if (c->mtu && c->mtu < IPV6_MIN_MTU)
-			warn("MTU %i is below the IPv6 minimum of %i",
-			     c->mtu, IPV6_MIN_MTU);
-	}
+	/* The guest's link-local address is learnt from its frames (tap.c) */
+	c->ip6.addr_ll_seen = in6addr_any;
+
+	/* Host-derived defaults: the same again whenever the host changes
+	 * (follow.c), from the command line state kept here
+	 */
+	nl_sock_init(c, 0);
+	conf_host_init(c, &o);
+
+	if (c->ifi6 && c->mtu && c->mtu < IPV6_MIN_MTU)
+		warn("MTU %i is below the IPv6 minimum of %i", c->mtu,
+		     IPV6_MIN_MTU);
 
 	if (c->mode == MODE_PASTA && !*c->pasta_ifname) {
 		if (*c->ip4.ifname_out)
@@ -1659,19 +1651,5 @@ void conf(struct ctx *c, int argc, char **argv)
 		else
 			snprintf(c->pasta_ifname, sizeof(c->pasta_ifname), "%s", "tap0");
 	}
-
-	/* Man page, --no-copy-addrs, --no-copy-routes: implied by -a, -g */
-	c->ip4.copy_addrs = !c->no_copy_addrs && !o.a4_set;
-	c->ip6.copy_addrs = !c->no_copy_addrs && !o.a6_set;
-	c->ip4.copy_routes = !c->no_copy_routes && !o.gw4_set;
-	c->ip6.copy_routes = !c->no_copy_routes && !o.gw6_set;
-
-	/* Man page: the gateway stands for the host unless told otherwise */
-	if (!o.map_host_lo4 && c->ifi4)
-		c->ip4.map_host_lo = c->ip4.gw;
-	if (!o.map_host_lo6 && c->ifi6)
-		c->ip6.map_host_lo = c->ip6.gw;
-
-	conf_dns(c, &o);
 }
 

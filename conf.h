@@ -6,6 +6,7 @@
 #ifndef CONF_H
 #define CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <netinet/in.h>
 
@@ -71,9 +72,10 @@ void conf_print(const struct ctx *c);
 /* Shared by conf.c (parsing) and conf_host.c (what comes from the host) */
 int conf_dns_name_ok(const char *s, size_t len);
 int conf_search_add(struct ctx *c, const char *s, size_t len);
-void conf_ip4(struct ctx *c, const struct conf_opts *o, const char *ifname);
-void conf_ip6(struct ctx *c, const struct conf_opts *o, const char *ifname);
+void conf_host_init(struct ctx *c, const struct conf_opts *o);
+void conf_host_update(struct ctx *c);
+int conf_resolv_watch(int ino);
+bool conf_resolv_event(int wd, const char *name, size_t len);
 void conf_addr_ll_from_mac(struct in6_addr *a, const unsigned char mac[6]);
-void conf_dns(struct ctx *c, const struct conf_opts *o);
 
 #endif /* CONF_H */

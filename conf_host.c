@@ -27,6 +27,9 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/inotify.h>
 
 #include "conf.h"
 #include "log.h"
@@ -58,22 +61,107 @@ static int conf_prefix_by_class(struct in_addr a)
 	return 24;
 }
 
+/* Local mode (man page, "Local mode for disconnected setups"): with no host
+ * interface to take a configuration from, the guest gets a link-local one,
+ * and the host stays reachable through the gateway address (mapped to its
+ * loopback). Loopback is interface 1 in every network namespace (the kernel's
+ * LOOPBACK_IFINDEX): it stands for "enabled, no outbound interface".
+ */
+#define LOCAL_IFI		1
+#define LOCAL4_ADDR		0xa9fe0201U	/* 169.254.2.1 */
+#define LOCAL4_GW		0xa9fe0202U	/* 169.254.2.2 */
+#define LOCAL4_PREFIX_LEN	16		/* RFC 3927 */
+static const struct in6_addr local6_gw = {
+	.s6_addr = { 0xfe, 0x80, [15] = 0x01 }	/* fe80::1 */
+};
+
+/* Messages of the derivation are info at start, debug when following: the
+ * changes themselves are reported by follow.c, one line each
+ */
+static int conf_host_following;
+#define conf_note(...)							\
+	do {								\
+		if (conf_host_following)				\
+			debug(__VA_ARGS__);				\
+		else							\
+			info(__VA_ARGS__);				\
+	} while (0)
+
+/**
+ * conf_ifi() - Index of an interface by name
+ * @name:	Interface name
+ *
+ * Return: index, 0 if there's no such interface
+ */
+static unsigned int conf_ifi(const char *name)
+{
+	/* if_nametoindex() asks with an ioctl, not allowed once confined */
+	if (conf_host_following)
+		return nl_link_index(nl_sock, name);
+	return if_nametoindex(name);
+}
+
+/**
+ * conf_ifname() - Name of an interface by index
+ * @ifi:	Interface index
+ * @name:	Result, IFNAMSIZ bytes, empty string if not found
+ */
+static void conf_ifname(unsigned int ifi, char *name)
+{
+	if (conf_host_following) {
+		if (nl_link_name(nl_sock, ifi, name))
+			name[0] = '\0';
+	} else if (!if_indextoname(ifi, name)) {
+		name[0] = '\0';
+	}
+}
+
+/**
+ * conf_ip4_local() - Local mode for IPv4: 169.254.2.1/16 via 169.254.2.2
+ * @c:		Execution context
+ * @o:		Command line state: -a, -n and -g still win
+ */
+static void conf_ip4_local(struct ctx *c, const struct conf_opts *o)
+{
+	c->ifi4 = LOCAL_IFI;
+	c->ip4.local = 1;
+	c->ip4.ifname_out[0] = '\0';
+
+	if (!o->a4_set) {
+		c->ip4.addr.s_addr = htonl(LOCAL4_ADDR);
+		c->ip4.prefix_len = LOCAL4_PREFIX_LEN;
+	} else if (o->prefix4) {
+		c->ip4.prefix_len = o->prefix4;
+	} else if (!c->ip4.prefix_len || c->ip4.prefix_len > 32) {
+		c->ip4.prefix_len = conf_prefix_by_class(c->ip4.addr);
+	}
+
+	if (!o->gw4_set)
+		c->ip4.gw.s_addr = htonl(LOCAL4_GW);
+
+	c->ip4.addr_seen = c->ip4.addr;
+}
+
 /**
  * conf_ip4() - Host-derived IPv4 configuration, command line values win
  * @c:		Execution context
  * @o:		Command line state
  * @ifname:	-i, or NULL
  */
-void conf_ip4(struct ctx *c, const struct conf_opts *o,
+static void conf_ip4(struct ctx *c, const struct conf_opts *o,
 		     const char *ifname)
 {
 	struct in_addr host = { 0 };
 	int host_prefix = 0;
 
-	c->ifi4 = ifname ? if_nametoindex(ifname) :
+	c->ip4.local = 0;
+	c->ifi4 = ifname ? conf_ifi(ifname) :
 			   nl_get_ext_if(nl_sock, AF_INET);
 	if (!c->ifi4) {
-		info("No interface with an IPv4 default route, IPv4 disabled");
+		conf_note("IPv4: no %s%s, local mode",
+			  ifname ? "interface " : "host interface with a route",
+			  ifname ? ifname : "");
+		conf_ip4_local(c, o);
 		return;
 	}
 
@@ -99,8 +187,7 @@ void conf_ip4(struct ctx *c, const struct conf_opts *o,
 	    nl_route_get_def(nl_sock, c->ifi4, AF_INET, &c->ip4.gw))
 		c->ip4.gw.s_addr = htonl(INADDR_ANY);
 
-	if (!if_indextoname(c->ifi4, c->ip4.ifname_out))
-		c->ip4.ifname_out[0] = '\0';
+	conf_ifname(c->ifi4, c->ip4.ifname_out);
 
 	/* Man page, -i: an interface chosen by name serves without a default
 	 * route too: its address and subnet, no gateway, so no DHCP server
@@ -108,8 +195,8 @@ void conf_ip4(struct ctx *c, const struct conf_opts *o,
 	 */
 	if (ifname && !IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr) &&
 	    IN4_IS_ADDR_UNSPECIFIED(&c->ip4.gw)) {
-		info("No IPv4 default route on %s: no gateway, no DHCP",
-		     c->ip4.ifname_out);
+		conf_note("No IPv4 default route on %s: no gateway, no DHCP",
+			  c->ip4.ifname_out);
 		c->no_dhcp = 1;
 		c->ip4.addr_seen = c->ip4.addr;
 		return;
@@ -117,15 +204,38 @@ void conf_ip4(struct ctx *c, const struct conf_opts *o,
 
 	if (IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr) ||
 	    IN4_IS_ADDR_UNSPECIFIED(&c->ip4.gw)) {
-		info("No IPv4 %s on interface %s, IPv4 disabled",
-		     IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr) ?
-		     "address" : "default gateway", c->ip4.ifname_out);
-		c->ip4.ifname_out[0] = '\0';
-		c->ifi4 = 0;
+		conf_note("IPv4: no %s on interface %s, local mode",
+			  IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr) ?
+			  "address" : "default gateway", c->ip4.ifname_out);
+		conf_ip4_local(c, o);
 		return;
 	}
 
 	c->ip4.addr_seen = c->ip4.addr;
+}
+
+/**
+ * conf_ip6_local() - Local mode for IPv6: no global address, via fe80::1
+ * @c:		Execution context
+ * @o:		Command line state: -a and -g still win
+ *
+ * The guest's address is whatever link-local address it picks (tap.c learns
+ * it), ours and the gateway are fe80::1.
+ */
+static void conf_ip6_local(struct ctx *c, const struct conf_opts *o)
+{
+	c->ifi6 = LOCAL_IFI;
+	c->ip6.local = 1;
+	c->ip6.ifname_out[0] = '\0';
+
+	if (!o->a6_set)
+		c->ip6.addr = in6addr_any;
+	c->ip6.prefix_len = 64;
+	if (!o->gw6_set)
+		c->ip6.gw = local6_gw;
+	c->ip6.addr_ll = local6_gw;
+
+	c->ip6.addr_seen = c->ip6.addr;
 }
 
 /**
@@ -134,16 +244,20 @@ void conf_ip4(struct ctx *c, const struct conf_opts *o,
  * @o:		Command line state
  * @ifname:	-i, or NULL
  */
-void conf_ip6(struct ctx *c, const struct conf_opts *o,
+static void conf_ip6(struct ctx *c, const struct conf_opts *o,
 		     const char *ifname)
 {
 	struct in6_addr host = IN6ADDR_ANY_INIT;
 	int host_prefix = 0;
 
-	c->ifi6 = ifname ? if_nametoindex(ifname) :
+	c->ip6.local = 0;
+	c->ifi6 = ifname ? conf_ifi(ifname) :
 			   nl_get_ext_if(nl_sock, AF_INET6);
 	if (!c->ifi6) {
-		info("No interface with an IPv6 default route, IPv6 disabled");
+		conf_note("IPv6: no %s%s, local mode",
+			  ifname ? "interface " : "host interface with a route",
+			  ifname ? ifname : "");
+		conf_ip6_local(c, o);
 		return;
 	}
 
@@ -168,14 +282,13 @@ void conf_ip6(struct ctx *c, const struct conf_opts *o,
 	    nl_route_get_def(nl_sock, c->ifi6, AF_INET6, &c->ip6.gw))
 		c->ip6.gw = in6addr_any;
 
-	if (!if_indextoname(c->ifi6, c->ip6.ifname_out))
-		c->ip6.ifname_out[0] = '\0';
+	conf_ifname(c->ifi6, c->ip6.ifname_out);
 
 	/* As for IPv4: no gateway, so no router advertisements */
 	if (ifname && !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) &&
 	    IN6_IS_ADDR_UNSPECIFIED(&c->ip6.gw)) {
-		info("No IPv6 default route on %s: no gateway, no RAs",
-		     c->ip6.ifname_out);
+		conf_note("No IPv6 default route on %s: no gateway, no RAs",
+			  c->ip6.ifname_out);
 		c->no_ra = 1;
 		c->ip6.addr_seen = c->ip6.addr;
 		return;
@@ -183,12 +296,11 @@ void conf_ip6(struct ctx *c, const struct conf_opts *o,
 
 	if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) ||
 	    IN6_IS_ADDR_UNSPECIFIED(&c->ip6.gw)) {
-		info("No IPv6 %s on interface %s, IPv6 disabled",
-		     IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) ?
-		     "global address" : "default gateway", c->ip6.ifname_out);
-		c->ip6.ifname_out[0] = '\0';
-		c->ip6.addr_ll = in6addr_any;
-		c->ifi6 = 0;
+		conf_note("IPv6: no %s on interface %s, local mode",
+			  IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) ?
+			  "global address" : "default gateway",
+			  c->ip6.ifname_out);
+		conf_ip6_local(c, o);
 		return;
 	}
 
@@ -220,18 +332,154 @@ void conf_addr_ll_from_mac(struct in6_addr *a,
 	a->s6_addr[15] = mac[5];
 }
 
+/* resolv.conf as seen at start, for reading it again once confined (our
+ * root is empty then): descriptors of its directory and, if it's a symbolic
+ * link to an absolute path, of the directory it points to, and the inotify
+ * watches on both (the file is usually replaced by rename)
+ */
+static int conf_resolv_dir = -1, conf_resolv_tdir = -1;
+static int conf_resolv_wd = -1, conf_resolv_twd = -1;
+static char conf_resolv_tpath[PATH_MAX];	/* link target's directory */
+static char conf_resolv_tname[NAME_MAX + 1];	/* link target's name */
+
 /**
- * conf_resolv_read() - Read /etc/resolv.conf whole into conf_resolv_buf
+ * conf_resolv_split() - Split a path into directory and file name
+ * @path:	Absolute path
+ * @dir:	Directory, PATH_MAX bytes
+ * @name:	File name, NAME_MAX + 1 bytes
+ *
+ * Return: 0 on success, -1 if it's not an absolute path to a file
+ */
+static int conf_resolv_split(const char *path, char *dir, char *name)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen;
+
+	if (path[0] != '/' || !slash || !slash[1] ||
+	    strlen(slash + 1) > NAME_MAX)
+		return -1;
+
+	dlen = slash == path ? 1 : (size_t)(slash - path);
+	if (dlen >= PATH_MAX)
+		return -1;
+	memcpy(dir, path, dlen);
+	dir[dlen] = '\0';
+	strcpy(name, slash + 1);
+	return 0;
+}
+
+/**
+ * conf_resolv_watch() - Keep resolv.conf within reach, watch for changes
+ * @ino:	inotify descriptor
+ *
+ * Called before confinement (follow.c).
+ *
+ * Return: 0 on success, negative error code on failure
+ */
+int conf_resolv_watch(int ino)
+{
+	uint32_t mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+			IN_CREATE | IN_DELETE;
+	char dir[PATH_MAX], name[NAME_MAX + 1], target[PATH_MAX];
+	ssize_t n;
+
+	if (conf_resolv_split(RESOLV_CONF, dir, name))
+		return -EINVAL;
+
+	conf_resolv_dir = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (conf_resolv_dir < 0)
+		return -errno;
+	conf_resolv_wd = inotify_add_watch(ino, dir, mask);
+	if (conf_resolv_wd < 0)
+		return -errno;
+
+	n = readlink(RESOLV_CONF, target, sizeof(target) - 1);
+	if (n <= 0 || target[0] != '/')
+		return 0;	/* a file, or a relative link: @dir reaches it */
+	target[n] = '\0';
+
+	if (conf_resolv_split(target, conf_resolv_tpath, conf_resolv_tname))
+		return 0;
+
+	conf_resolv_tdir = open(conf_resolv_tpath,
+				O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (conf_resolv_tdir < 0) {
+		debug("Can't watch %s, target of %s: %s", conf_resolv_tpath,
+		      RESOLV_CONF, strerror(errno));
+		return 0;
+	}
+	conf_resolv_twd = inotify_add_watch(ino, conf_resolv_tpath, mask);
+	return 0;
+}
+
+/**
+ * conf_resolv_event() - Is this inotify event about resolv.conf?
+ * @wd:		Watch descriptor of the event
+ * @name:	File name in the event, not NUL-terminated
+ * @len:	Its length
+ *
+ * Return: true if it's about resolv.conf or the file it links to
+ */
+bool conf_resolv_event(int wd, const char *name, size_t len)
+{
+	const char *base = strrchr(RESOLV_CONF, '/') + 1;
+
+	if (wd == conf_resolv_wd)
+		return len == strlen(base) && !memcmp(name, base, len);
+	if (wd == conf_resolv_twd)
+		return len == strlen(conf_resolv_tname) &&
+		       !memcmp(name, conf_resolv_tname, len);
+	return false;
+}
+
+/**
+ * conf_resolv_open() - Open resolv.conf, also once confined
+ *
+ * Return: file descriptor, or -1 with errno set
+ */
+/* #syscalls openat readlinkat */
+static int conf_resolv_open(void)
+{
+	const char *base = strrchr(RESOLV_CONF, '/') + 1;
+	char target[PATH_MAX], dir[PATH_MAX], name[NAME_MAX + 1];
+	ssize_t n;
+
+	if (conf_resolv_dir < 0)		/* start-up: our own root */
+		return open(RESOLV_CONF, O_RDONLY | O_CLOEXEC);
+
+	/* An absolute link resolves against our (empty) root: follow it by
+	 * hand, as far as the directory we kept
+	 */
+	n = readlinkat(conf_resolv_dir, base, target, sizeof(target) - 1);
+	if (n > 0 && target[0] == '/') {
+		target[n] = '\0';
+		if (conf_resolv_tdir < 0 ||
+		    conf_resolv_split(target, dir, name) ||
+		    strcmp(dir, conf_resolv_tpath)) {
+			warn("%s now links to %s, not watched since start: "
+			     "restart to follow it", RESOLV_CONF, target);
+			errno = ENOENT;
+			return -1;
+		}
+		return openat(conf_resolv_tdir, name, O_RDONLY | O_CLOEXEC);
+	}
+
+	return openat(conf_resolv_dir, base, O_RDONLY | O_CLOEXEC);
+}
+
+/**
+ * conf_resolv_read() - Read resolv.conf whole into conf_resolv_buf
  *
  * Return: bytes read, 0 if missing or empty
  */
+/* #syscalls read close */
 static size_t conf_resolv_read(void)
 {
 	size_t len = 0;
 	ssize_t n;
 	int fd;
 
-	fd = open(RESOLV_CONF, O_RDONLY | O_CLOEXEC);
+	fd = conf_resolv_open();
 	if (fd < 0) {
 		debug("Can't open %s: %s", RESOLV_CONF, strerror(errno));
 		return 0;
@@ -411,7 +659,7 @@ static int conf_in_list6(const struct in6_addr *list, int n,
  * first, and loopback resolvers (useless as such to the guest, reachable
  * through the mapping) are left out.
  */
-void conf_dns(struct ctx *c, const struct conf_opts *o)
+static void conf_dns(struct ctx *c, const struct conf_opts *o)
 {
 	int search = !o->search_given && !c->no_dns_search;
 	int n4 = 0, n6 = 0, i, j;
@@ -507,6 +755,100 @@ void conf_dns(struct ctx *c, const struct conf_opts *o)
 }
 
 /**
+ * struct conf_base - What the command line set, before the host filled in
+ * @o:		Command line state (static in conf.c)
+ * @ip4:	IPv4 configuration as parsed
+ * @ip6:	IPv6 configuration as parsed
+ * @dns_search:	Search list from -S
+ * @no_dhcp:	--no-dhcp given
+ * @no_ra:	--no-ra given
+ */
+static struct conf_base {
+	const struct conf_opts *o;
+	struct ip4_ctx ip4;
+	struct ip6_ctx ip6;
+	struct fqdn dns_search[MAXDNSRCH + 1];
+	int no_dhcp;
+	int no_ra;
+} conf_base;
+
+/**
+ * conf_host_derive() - Fill in, from the host, what the command line didn't
+ * @c:		Execution context, holding exactly what the command line set
+ */
+static void conf_host_derive(struct ctx *c)
+{
+	const struct conf_opts *o = conf_base.o;
+
+	/* Man page, -i: by default, the --outbound-if4/6 interfaces */
+	if (!o->v6_only)
+		conf_ip4(c, o, o->ifname ? o->ifname :
+			 *c->ip4.ifname_bind ? c->ip4.ifname_bind : NULL);
+	if (!o->v4_only)
+		conf_ip6(c, o, o->ifname ? o->ifname :
+			 *c->ip6.ifname_bind ? c->ip6.ifname_bind : NULL);
+
+	if (c->ifi6 && IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_ll))
+		conf_addr_ll_from_mac(&c->ip6.addr_ll, c->mac);
+
+	/* Man page: the gateway stands for the host unless told otherwise */
+	if (!o->map_host_lo4 && c->ifi4)
+		c->ip4.map_host_lo = c->ip4.gw;
+	if (!o->map_host_lo6 && c->ifi6)
+		c->ip6.map_host_lo = c->ip6.gw;
+
+	conf_dns(c, o);
+}
+
+/**
+ * conf_host_init() - Keep what the command line set, then derive the rest
+ * @c:		Execution context
+ * @o:		Command line state, kept for conf_host_update()
+ */
+void conf_host_init(struct ctx *c, const struct conf_opts *o)
+{
+	conf_base.o = o;
+	conf_base.ip4 = c->ip4;
+	conf_base.ip6 = c->ip6;
+	memcpy(conf_base.dns_search, c->dns_search,
+	       sizeof(conf_base.dns_search));
+	conf_base.no_dhcp = c->no_dhcp;
+	conf_base.no_ra = c->no_ra;
+
+	conf_host_derive(c);
+}
+
+/**
+ * conf_host_update() - Derive the configuration again, the host changed
+ * @c:		Execution context
+ *
+ * The same rules as at start, from the same command line: values given there
+ * stay. What the guest was seen using is kept while its address stays.
+ */
+void conf_host_update(struct ctx *c)
+{
+	struct in6_addr seen6 = c->ip6.addr_seen, ll_seen = c->ip6.addr_ll_seen;
+	struct in_addr seen4 = c->ip4.addr_seen;
+	struct in6_addr addr6 = c->ip6.addr;
+	struct in_addr addr4 = c->ip4.addr;
+
+	c->ip4 = conf_base.ip4;
+	c->ip6 = conf_base.ip6;
+	memcpy(c->dns_search, conf_base.dns_search, sizeof(c->dns_search));
+	c->no_dhcp = conf_base.no_dhcp;
+	c->no_ra = conf_base.no_ra;
+
+	conf_host_following = 1;
+	conf_host_derive(c);
+
+	if (IN4_ARE_ADDR_EQUAL(&c->ip4.addr, &addr4))
+		c->ip4.addr_seen = seen4;
+	if (IN6_ARE_ADDR_EQUAL(&c->ip6.addr, &addr6))
+		c->ip6.addr_seen = seen6;
+	c->ip6.addr_ll_seen = ll_seen;
+}
+
+/**
  * conf_print() - Report the configuration, as the man page examples show
  * @c:		Execution context
  */
@@ -523,11 +865,16 @@ void conf_print(const struct ctx *c)
 	if (c->ifi4 && c->ifi6 && strcmp(c->ip4.ifname_out, c->ip6.ifname_out))
 		len = (size_t)snprintf(line, sizeof(line),
 				       "Outbound interface (IPv4): %s, "
-				       "(IPv6): %s", c->ip4.ifname_out,
-				       c->ip6.ifname_out);
+				       "(IPv6): %s",
+				       c->ip4.local ? LOCAL_MODE_STR :
+						      c->ip4.ifname_out,
+				       c->ip6.local ? LOCAL_MODE_STR :
+						      c->ip6.ifname_out);
 	else
 		len = (size_t)snprintf(line, sizeof(line),
 				       "Outbound interface: %s",
+				       (c->ifi4 ? c->ip4.local : c->ip6.local) ?
+				       LOCAL_MODE_STR :
 				       c->ifi4 ? c->ip4.ifname_out :
 						 c->ip6.ifname_out);
 	if (c->mode == MODE_PASTA && len < sizeof(line))

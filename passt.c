@@ -45,6 +45,7 @@
 #include "tcp.h"
 #include "tcp_splice.h"
 #include "udp.h"
+#include "follow.h"
 #include "icmp.h"
 #include "isolation.h"
 
@@ -317,6 +318,12 @@ static void dispatch(union epoll_ref ref, uint32_t ev, int sigfd,
 	case EPOLL_TYPE_NSQUIT_TIMER:
 		pasta_netns_quit_timer(&c);
 		break;
+	case EPOLL_TYPE_FOLLOW_NL:
+		follow_nl_handler(now);
+		break;
+	case EPOLL_TYPE_FOLLOW_INOTIFY:
+		follow_inotify_handler(now);
+		break;
 	case EPOLL_TYPE_TCP:
 		tcp_sock_handler(&c, ref, ev, now);
 		break;
@@ -431,6 +438,7 @@ int main(int argc, char **argv)
 
 	if (c.mode == MODE_PASTA)
 		pasta_netns_quit_init(&c);
+	follow_init(&c);
 
 	dhcp_init();
 	if (c.ifi6)
@@ -532,6 +540,7 @@ int main(int argc, char **argv)
 		}
 
 		if (timespec_diff_ms(&now, &last_timer) >= TIMER_INTERVAL_MS) {
+			follow_timer(&c, &now);
 			if (c.ifi6)
 				ndp_timer(&c, &now);
 			if (!c.no_tcp) {

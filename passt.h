@@ -57,6 +57,8 @@ enum epoll_type {
 	EPOLL_TYPE_NSQUIT_INOTIFY,	/* pasta: netns directory watch */
 	EPOLL_TYPE_NSQUIT_TIMER,	/* pasta: netns liveness timer */
 	EPOLL_TYPE_SIGNAL,		/* signalfd (SIGCHLD, SIGTERM, ...) */
+	EPOLL_TYPE_FOLLOW_NL,		/* host rtnetlink notifications */
+	EPOLL_TYPE_FOLLOW_INOTIFY,	/* resolv.conf directory watch */
 	EPOLL_NUM_TYPES,
 };
 
@@ -85,6 +87,9 @@ enum passt_modes {
 	MODE_PASST,
 	MODE_PASTA,
 };
+
+/* How local mode shows as an interface name in messages */
+#define LOCAL_MODE_STR		"none (local mode)"
 
 /**
  * struct ip4_ctx - IPv4 configuration and observed state

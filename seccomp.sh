@@ -125,6 +125,7 @@ BEGIN {
 	m["clock_gettime"] = "clock_gettime"; m["poll"] = "poll"
 	m["open"] = "openat";		m["openat"] = "openat"
 	m["unlink"] = "unlink";		m["getpid"] = "getpid"
+	m["readlinkat"] = "readlinkat";	m["inotify_init1"] = "inotify_init1"
 	m["inotify_add_watch"] = "inotify_add_watch"
 	m["fstat"] = "fstat";		m["stat"] = "stat"
 	m["fprintf"] = "write";		m["vfprintf"] = "write"

@@ -2654,3 +2654,29 @@ void tcp_init(struct ctx *c)
 	tcp_spare_src = c->epollfd;
 	tcp_spare_open();
 }
+
+/**
+ * tcp_addr_gone() - Reset connections whose socket uses a vanished address
+ * @c:		Execution context
+ * @af:		AF_INET or AF_INET6
+ * @addr:	Host address that went away (struct in_addr or in6_addr)
+ *
+ * Nothing would ever answer them: the guest learns at once, instead of
+ * after its retransmission timeout (follow.c).
+ */
+void tcp_addr_gone(struct ctx *c, int af, const void *addr)
+{
+	int ci;
+
+	for (ci = 0; ci < tcp_conn_count; ci++) {
+		struct tcp_conn *conn = &tc[ci];
+
+		if ((conn->flags & CONN_CLOSED) || conn->sock < 0 ||
+		    !sock_local_is(conn->sock, af, addr))
+			continue;
+
+		debug("TCP: connection %i was on a vanished address, reset",
+		      ci);
+		tcp_rst(c, ci);
+	}
+}

@@ -24,6 +24,7 @@ void tcp_listen_handler(struct ctx *c, union epoll_ref ref,
 			const struct timespec *now);
 void tcp_timer_handler(struct ctx *c, union epoll_ref ref);
 void tcp_timer(struct ctx *c, const struct timespec *now);
+void tcp_addr_gone(struct ctx *c, int af, const void *addr);
 void tcp_defer_handler(struct ctx *c);
 void tcp_tap_reset(struct ctx *c);
 int tcp_conns_active(void);

@@ -1413,13 +1413,17 @@ void udp_init(struct ctx *c)
 }
 
 /**
- * udp_out_expire() - Close guest-side sockets idle for too long, or all
+ * udp_out_expire() - Close guest-side sockets idle for too long, or all,
+ *		      or those using a given local address
  * @c:		Execution context
  * @t:		Current time, seconds
  * @all:	Close every socket, idle or not
+ * @af:		With @gone: its address family
+ * @gone:	Close sockets whose local address is this one, if not NULL
  */
 /* #syscalls: close */
-static void udp_out_expire(struct ctx *c, uint32_t t, int all)
+static void udp_out_expire(struct ctx *c, uint32_t t, int all, int af,
+			   const void *gone)
 {
 	size_t w, b;
 	int v;
@@ -1434,9 +1438,12 @@ static void udp_out_expire(struct ctx *c, uint32_t t, int all)
 
 				if (!(word & 1))
 					continue;
-				if (f->fd >= 0 && !all &&
-				    t - f->ts < (f->replied ? UDP_CONN_TIMEOUT :
-						 UDP_UNREPLIED_TIMEOUT))
+				if (gone ? f->fd >= 0 &&
+					   !sock_local_is(f->fd, af, gone) :
+					   f->fd >= 0 && !all &&
+					   t - f->ts < (f->replied ?
+							UDP_CONN_TIMEOUT :
+							UDP_UNREPLIED_TIMEOUT))
 					continue;
 
 				if (f->fd >= 0) {
@@ -1464,7 +1471,7 @@ void udp_timer(struct ctx *c, const struct timespec *now)
 	size_t w;
 	int v;
 
-	udp_out_expire(c, (uint32_t)now->tv_sec, 0);
+	udp_out_expire(c, (uint32_t)now->tv_sec, 0, 0, NULL);
 
 	if (c->mode == MODE_PASTA)
 		udp_splice_timer(c, now);
@@ -1492,7 +1499,21 @@ void udp_timer(struct ctx *c, const struct timespec *now)
  */
 void udp_tap_reset(struct ctx *c)
 {
-	udp_out_expire(c, 0, 1);
+	udp_out_expire(c, 0, 1, 0, NULL);
+}
+
+/**
+ * udp_addr_gone() - Close flows whose socket uses a vanished address
+ * @c:		Execution context
+ * @af:		AF_INET or AF_INET6
+ * @addr:	Host address that went away (struct in_addr or in6_addr)
+ *
+ * Flow sockets are usually bound to the wildcard address, and keep working:
+ * only those bound to @addr (-o/--outbound) are closed (follow.c).
+ */
+void udp_addr_gone(struct ctx *c, int af, const void *addr)
+{
+	udp_out_expire(c, 0, 0, af, addr);
 }
 
 /* ------------------------------------------------------------------------

@@ -20,5 +20,6 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 		      const struct timespec *now);
 void udp_timer(struct ctx *c, const struct timespec *now);
 void udp_tap_reset(struct ctx *c);
+void udp_addr_gone(struct ctx *c, int af, const void *addr);
 
 #endif /* UDP_H */

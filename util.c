@@ -644,3 +644,38 @@ size_t dns_name_encode(uint8_t *out, size_t size, const char *name)
 	/* RFC 1035 2.3.4: 255 bytes at most, in wire format */
 	return n > 255 ? 0 : n;
 }
+
+/**
+ * sock_local_is() - Is a socket's local address the given one?
+ * @s:		Socket
+ * @af:		AF_INET or AF_INET6
+ * @addr:	Address, struct in_addr or struct in6_addr
+ *
+ * An IPv4 address also matches the v4-mapped form on an IPv6 socket.
+ *
+ * Return: true if it is
+ */
+/* #syscalls getsockname */
+bool sock_local_is(int s, int af, const void *addr)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in a4;
+		struct sockaddr_in6 a6;
+	} sa;
+	socklen_t sl = sizeof(sa);
+
+	if (getsockname(s, &sa.sa, &sl))
+		return false;
+
+	if (sa.sa.sa_family == AF_INET)
+		return af == AF_INET &&
+		       !memcmp(&sa.a4.sin_addr, addr, sizeof(struct in_addr));
+	if (sa.sa.sa_family != AF_INET6)
+		return false;
+	if (af == AF_INET6)
+		return !memcmp(&sa.a6.sin6_addr, addr, sizeof(struct in6_addr));
+	return IN6_IS_ADDR_V4MAPPED(&sa.a6.sin6_addr) &&
+	       !memcmp(&sa.a6.sin6_addr.s6_addr[12], addr,
+		       sizeof(struct in_addr));
+}
