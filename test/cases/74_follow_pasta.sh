@@ -198,8 +198,10 @@ untouched gw
 
 # --- 4. address replaced ---------------------------------------------------
 echo "--- address replaced"
-follow_stream_start old4 main $REMOTE_LO4
-follow_stream_start old6 main $REMOTE_LO6
+# from the addresses that go away (not from a SLAAC address of the
+# namespace's own, which stays)
+follow_stream_start old4 main $REMOTE_LO4 $HOST4
+follow_stream_start old6 main $REMOTE_LO6 $HOST6
 T0=$(follow_now_ms)
 in_host ip addr add 198.51.100.3/24 dev eth0
 in_host ip addr add 2001:db8::3/64 dev eth0 nodad

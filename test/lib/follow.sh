@@ -340,23 +340,26 @@ follow_reach_all() {
 # follow_stream_write: $TMP/follow_stream.py (see its docstring)
 follow_stream_write() {
 	cat > "$TMP/follow_stream.py" <<'EOF'
-"""follow_stream.py ADDR PORT STOPFILE [MAXSECONDS]
+"""follow_stream.py ADDR PORT STOPFILE [MAXSECONDS [SOURCE]]
 
 Connect to an echo server at ADDR:PORT and stream random bytes to it at
 about 256 KiB/s, reading the echo back at the same time, until STOPFILE
 exists (or MAXSECONDS, default 120, passed). Then half-close, read the rest
 of the echo (10 s at most) and compare: prints one line, "stream ok N
 bytes" (exit 0), or what went wrong (exit 1). Every wait is bounded.
+SOURCE: the local address to connect from.
 """
 import hashlib, os, select, socket, sys, time
 
 addr, port, stop = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 maxs = float(sys.argv[4]) if len(sys.argv) > 4 else 120
+src = (sys.argv[5], 0) if len(sys.argv) > 5 else None
 t0 = time.monotonic()
 sent_h, got_h = hashlib.sha256(), hashlib.sha256()
 sent = got = 0
 try:
-    s = socket.create_connection((addr, port), timeout=5)
+    s = socket.create_connection((addr, port), timeout=5,
+                                 source_address=src)
     s.setblocking(False)
     print('stream connected from %s' % s.getsockname()[0], flush=True)
     chunk_t = time.monotonic()
@@ -397,13 +400,15 @@ sys.exit(1)
 EOF
 }
 
-# follow_stream_start NAME INSTANCE ADDR: start a stream from the namespace
-# of INSTANCE to the remote's echo server at ADDR, in the background
+# follow_stream_start NAME INSTANCE ADDR [SOURCE]: start a stream from the
+# namespace of INSTANCE (from SOURCE, if given) to the remote's echo server
+# at ADDR, in the background
 follow_stream_start() {
-	local name=$1 inst=$2 addr=$3
+	local name=$1 inst=$2 addr=$3 src=${4:-}
 	rm -f "$TMP/stop_$name"
 	bg "stream_$name" fns "$inst" timeout 200 "$PYTHON" \
-		"$TMP/follow_stream.py" "$addr" "$FOLLOW_P_ECHO" "$TMP/stop_$name"
+		"$TMP/follow_stream.py" "$addr" "$FOLLOW_P_ECHO" "$TMP/stop_$name" \
+		120 ${src:+"$src"}
 	wait_for 5 grep -q 'stream connected' "$TMP/stream_$name.log"
 }
 
@@ -457,3 +462,16 @@ follow_prev_build() {
 	chmod -R a+rX "$dir"
 	echo "$dir/pasta"
 }
+
+# follow_save_logs: copy the daemons' logs to $LOGDIR (test/run sets it),
+# named after the case, for the report of a failure: $TMP goes away
+follow_save_logs() {
+	local f case
+	[ -n "${LOGDIR:-}" ] && [ -d "$LOGDIR" ] || return 0
+	case=$(basename "$0" .sh)
+	for f in "$TMP"/pasta_*.log "$TMP"/passt.log "$TMP"/guest.console; do
+		[ -f "$f" ] && cp "$f" "$LOGDIR/$case.$(basename "$f")"
+	done
+	return 0
+}
+trap 'follow_save_logs; cleanup' EXIT
