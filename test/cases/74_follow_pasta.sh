@@ -32,7 +32,8 @@
 #      change: one reconfiguration (two at most)
 #   6. IPv6 prefix renumbered 2001:db8:: -> 2001:db8:5:: (an IPv4 stream
 #      across it intact)
-#   7. eth0 down, then eth1 up with 192.0.2.2/24, 2001:db8:3::2/64
+#   7. eth0 down (local mode: 169.254.2.1/16 via 169.254.2.2, fe80::1),
+#      then eth1 up with 192.0.2.2/24, 2001:db8:3::2/64
 #   8. a new pasta on a host without any route (local mode), then the host
 #      gets one; its /etc/resolv.conf is a symlink, the target replaced by
 #      rename
@@ -280,8 +281,12 @@ untouched renumber
 
 # --- 7. interface down, then another one up --------------------------------
 echo "--- eth0 down, eth1 up"
+T0=$(follow_now_ms)
 in_host ip link set eth0 down
-sleep 3
+# no route left: local mode (169.254.2.1/16 via 169.254.2.2, fe80::1)
+follow_wait_state follow_pasta_ifdown_local_config $FOLLOW_DEADLINE \
+	follow_has_addr main 169.254.2.1/16 -- follow_has_gw main 169.254.2.2 -- \
+	follow_has_gw main fe80::1 -- follow_no_addr main 198.51.100.4 || true
 echo "  with eth0 down:"
 follow_state main
 T0=$(follow_now_ms)
