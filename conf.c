@@ -1630,6 +1630,15 @@ void conf(struct ctx *c, int argc, char **argv)
 	c->ip4.copy_routes = !c->no_copy_routes && !o.gw4_set;
 	c->ip6.copy_routes = !c->no_copy_routes && !o.gw6_set;
 
+	/* pasta --config-net sets addresses and routes itself, and rewrites
+	 * them when the host changes: Router Advertisements on top would only
+	 * add an autoconfigured address and a second default route, which
+	 * would outlive a renumbering (RFC 4862 5.5.3 e). As the 2026 release:
+	 * the namespace gets none.
+	 */
+	if (c->pasta_conf_ns)
+		c->no_ra = 1;
+
 	/* The guest's link-local address is learnt from its frames (tap.c) */
 	c->ip6.addr_ll_seen = in6addr_any;
 

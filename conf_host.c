@@ -88,35 +88,6 @@ static int conf_host_following;
 	} while (0)
 
 /**
- * conf_ifi() - Index of an interface by name
- * @name:	Interface name
- *
- * Return: index, 0 if there's no such interface
- */
-static unsigned int conf_ifi(const char *name)
-{
-	/* if_nametoindex() asks with an ioctl, not allowed once confined */
-	if (conf_host_following)
-		return nl_link_index(nl_sock, name);
-	return if_nametoindex(name);
-}
-
-/**
- * conf_ifname() - Name of an interface by index
- * @ifi:	Interface index
- * @name:	Result, IFNAMSIZ bytes, empty string if not found
- */
-static void conf_ifname(unsigned int ifi, char *name)
-{
-	if (conf_host_following) {
-		if (nl_link_name(nl_sock, ifi, name))
-			name[0] = '\0';
-	} else if (!if_indextoname(ifi, name)) {
-		name[0] = '\0';
-	}
-}
-
-/**
  * conf_ip4_local() - Local mode for IPv4: 169.254.2.1/16 via 169.254.2.2
  * @c:		Execution context
  * @o:		Command line state: -a, -n and -g still win
@@ -155,7 +126,7 @@ static void conf_ip4(struct ctx *c, const struct conf_opts *o,
 	int host_prefix = 0;
 
 	c->ip4.local = 0;
-	c->ifi4 = ifname ? conf_ifi(ifname) :
+	c->ifi4 = ifname ? nl_link_index(nl_sock, ifname) :
 			   nl_get_ext_if(nl_sock, AF_INET);
 	if (!c->ifi4) {
 		conf_note("IPv4: no %s%s, local mode",
@@ -187,7 +158,8 @@ static void conf_ip4(struct ctx *c, const struct conf_opts *o,
 	    nl_route_get_def(nl_sock, c->ifi4, AF_INET, &c->ip4.gw))
 		c->ip4.gw.s_addr = htonl(INADDR_ANY);
 
-	conf_ifname(c->ifi4, c->ip4.ifname_out);
+	if (nl_link_name(nl_sock, c->ifi4, c->ip4.ifname_out))
+		c->ip4.ifname_out[0] = '\0';
 
 	/* Man page, -i: an interface chosen by name serves without a default
 	 * route too: its address and subnet, no gateway, so no DHCP server
@@ -251,7 +223,7 @@ static void conf_ip6(struct ctx *c, const struct conf_opts *o,
 	int host_prefix = 0;
 
 	c->ip6.local = 0;
-	c->ifi6 = ifname ? conf_ifi(ifname) :
+	c->ifi6 = ifname ? nl_link_index(nl_sock, ifname) :
 			   nl_get_ext_if(nl_sock, AF_INET6);
 	if (!c->ifi6) {
 		conf_note("IPv6: no %s%s, local mode",
@@ -282,7 +254,8 @@ static void conf_ip6(struct ctx *c, const struct conf_opts *o,
 	    nl_route_get_def(nl_sock, c->ifi6, AF_INET6, &c->ip6.gw))
 		c->ip6.gw = in6addr_any;
 
-	conf_ifname(c->ifi6, c->ip6.ifname_out);
+	if (nl_link_name(nl_sock, c->ifi6, c->ip6.ifname_out))
+		c->ip6.ifname_out[0] = '\0';
 
 	/* As for IPv4: no gateway, so no router advertisements */
 	if (ifname && !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) &&
@@ -364,7 +337,7 @@ static int conf_resolv_split(const char *path, char *dir, char *name)
 		return -1;
 	memcpy(dir, path, dlen);
 	dir[dlen] = '\0';
-	strcpy(name, slash + 1);
+	memcpy(name, slash + 1, strlen(slash + 1) + 1);
 	return 0;
 }
 

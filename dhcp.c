@@ -9,8 +9,11 @@
  * dhcp.c - Minimal DHCP server (RFC 2131, options from RFC 2132)
  *
  * Theory of operation: there is exactly one client (the guest) and exactly
- * one lease, c->ip4.addr, which never expires. So there is no lease table and
- * no state at all: every message is answered from the configuration alone.
+ * one lease, c->ip4.addr. So there is no lease table: every message is
+ * answered from the configuration as it is at that moment, read from the
+ * context, and nothing is cached between messages (after the host's
+ * configuration changed and follow.c rewrote the context, the next reply
+ * carries the new values, nothing needs to be rebuilt).
  *
  * - DHCPDISCOVER -> DHCPOFFER of c->ip4.addr
  * - DHCPREQUEST  -> DHCPACK, or DHCPNAK if the client asks for another
@@ -19,13 +22,48 @@
  * - DHCPINFORM   -> DHCPACK with parameters only (no yiaddr, no lease time)
  * - DHCPDECLINE, DHCPRELEASE: nothing to do, ignored
  *
+ * Lease time: with --no-follow the configuration never changes while we
+ * run, and the lease is infinite (RFC 2132 9.2), as it always was. While we
+ * follow the host, the address can change under the guest's feet, and a
+ * DHCP server has no usable way to tell a bound client: FORCERENEW (RFC
+ * 3203) needs authentication (RFC 3118, 6704) that common clients don't
+ * implement. The client learns about it when it renews, so the lease is
+ * short: DHCP_LEASE_FOLLOW, 120 seconds, with the RFC 2131 4.4.5 defaults
+ * for T1 (half, 60 s, option 58) and T2 (7/8, 105 s, option 59). A new
+ * address reaches the guest within about a minute: its renewal (RENEWING,
+ * ciaddr set) or a reboot (INIT-REBOOT, option 50) names the old address,
+ * which gets a DHCPNAK (RFC 2131 4.3.2), and the client goes back to
+ * DHCPDISCOVER (udhcpc: straight to INIT-SELECTING after 3 s, dhclient: to
+ * INIT, after running its script with EXPIRE, which removes the old
+ * address). A changed gateway, netmask or nameserver comes with the ACK to
+ * the next renewal. The cost: one request and one reply a minute, on a link
+ * that goes nowhere (ISC dhclient randomises T1 between 3/4 of ours and
+ * ours). A guest whose client exits after configuring the address (udhcpc
+ * -q) keeps it, unless its script set the lease time as address lifetime
+ * (Debian's dhclient-script does, but that client stays and renews): that
+ * is what --no-follow is for.
+ *
+ * The server identifier of a DHCPNAK is checked by busybox udhcpc (1.35 at
+ * least) against the one of the DHCPOFFER it accepted, and a NAK with any
+ * other one is ignored ("wrong server ID"). The identifier is our gateway
+ * address, and when the address changes, the gateway usually changes with
+ * it: so we remember the identifier of our last DHCPOFFER, and if it's not
+ * the current one, a DHCPNAK goes out once with each (a client that
+ * restarted on the first one drops the second: its transaction ID is gone).
+ * A request naming that old identifier (option 54) is for us as well.
+ *
+ * Local mode (c->ip4.local, no host interface): the lease is
+ * 169.254.2.1/16 with router and server identifier 169.254.2.2, which are
+ * just c->ip4.addr and c->ip4.gw: nothing here treats it differently.
+ *
  * Replies carry, in this order, options 53 (message type), 54 (server
- * identifier: the gateway address), 51 (lease time, infinite), 1 (netmask),
+ * identifier: the gateway address), 51 (lease time), 1 (netmask),
  * 28 (broadcast address), 3 (router), 26 (MTU, with -m), 6 (nameservers),
  * 12 (host name, with -H), 81 (client FQDN, RFC 4702, with --fqdn),
- * 15 (domain name: first search list entry) and 119 (domain search list,
+ * 15 (domain name: first search list entry), 119 (domain search list,
  * RFC 3397, with label compression, split into several instances if longer
- * than 255 bytes as RFC 3396 describes). Unless the client announces a larger
+ * than 255 bytes as RFC 3396 describes), and 58 and 59 (T1 and T2, while
+ * following). Unless the client announces a larger
  * maximum message size (option 57), replies are kept within the 576 bytes
  * every client must accept (RFC 2131 2: 312 bytes of options): options that
  * don't fit, from the end of the list above, are left out.
@@ -92,6 +130,8 @@
 #define OPT_BROADCAST		28	/* RFC 2132 5.3 */
 #define OPT_REQUESTED_ADDR	50	/* RFC 2132 9.1 */
 #define OPT_LEASE_TIME		51	/* RFC 2132 9.2 */
+#define OPT_RENEWAL_TIME	58	/* RFC 2132 9.11: T1 */
+#define OPT_REBINDING_TIME	59	/* RFC 2132 9.12: T2 */
 #define OPT_MSG_TYPE		53	/* RFC 2132 9.6 */
 #define OPT_SERVER_ID		54	/* RFC 2132 9.7 */
 #define OPT_MAX_MSG_SIZE	57	/* RFC 2132 9.10 */
@@ -113,6 +153,13 @@
 
 #define DHCP_LEASE_INFINITE	0xffffffffU	/* RFC 2132 9.2 */
 
+/* While following the host: short lease, RFC 2131 4.4.5 default T1 and T2
+ * (see the theory of operation above for the choice)
+ */
+#define DHCP_LEASE_FOLLOW	120U			/* seconds */
+#define DHCP_T1_FOLLOW		(DHCP_LEASE_FOLLOW / 2)
+#define DHCP_T2_FOLLOW		(DHCP_LEASE_FOLLOW * 7 / 8)
+
 /* RFC 4702 2.1: Client FQDN flags, and the deprecated RCODE fields, which
  * a server sets to 255 (RFC 4702 2.2)
  */
@@ -132,12 +179,13 @@
 #define DHCP_BOOTP_MIN		300	/* RFC 951: 64 + 128 + 64 vend */
 
 /* Worst case of the options we send, to size the reply buffer: fixed-size
- * options, up to MAXNS nameservers, a host name and a domain name of up to
- * 253 characters, a client FQDN of up to 255 wire bytes, and MAXDNSRCH
- * uncompressed search names of up to 255 wire bytes each
+ * options (classless routes: 16 bytes), up to MAXNS nameservers, a host
+ * name and a domain name of up to 253 characters, a client FQDN of up to
+ * 255 wire bytes, and MAXDNSRCH uncompressed search names of up to 255 wire
+ * bytes each
  */
 #define DHCP_SEARCH_WIRE_MAX	(MAXDNSRCH * (DNS_NAME_MAX - 1))
-#define DHCP_OPTS_MAX		(3 + 6 + 6 + 6 + 6 + 6 + 4 +		\
+#define DHCP_OPTS_MAX		(3 + 6 + 6 + 6 + 6 + 6 + 6 + 6 + 16 + 4 + \
 				 2 + 4 * MAXNS +			\
 				 2 + 253 +				\
 				 2 + FQDN_HDR_LEN + DNS_WIRE_MAX +	\
@@ -183,6 +231,12 @@ struct dhcp_suffix {
 static uint8_t dhcp_reply_buf[DHCP_REPLY_MAX];
 static uint8_t dhcp_search_buf[DHCP_SEARCH_WIRE_MAX];
 static struct dhcp_suffix dhcp_suffixes[DHCP_SUFFIX_MAX];
+
+/* Server identifier of our last DHCPOFFER (0: none yet): the one a client
+ * that accepted it compares a DHCPNAK against, even after our gateway, and
+ * so our identifier, changed
+ */
+static struct in_addr dhcp_sid_offered;
 
 _Static_assert(DHCP_REPLY_MAX >= DHCP_BOOTP_MIN,
 	       "reply buffer must hold a minimum BOOTP message");
@@ -405,11 +459,13 @@ static void dhcp_names(const struct ctx *c, uint8_t fqdn_flags, size_t *pos,
  * @type:	DHCPOFFER, DHCPACK or DHCPNAK
  * @inform:	Reply to DHCPINFORM: no lease time (RFC 2131 4.3.5)
  * @fqdn_flags:	Flags for the Client FQDN option, if we send one
+ * @sid:	Server identifier (option 54)
  * @pos:	Offset of the first option in dhcp_reply_buf, updated
  * @limit:	Offset the options must end before
  */
 static void dhcp_options(const struct ctx *c, uint8_t type, bool inform,
-			 uint8_t fqdn_flags, size_t *pos, size_t limit)
+			 uint8_t fqdn_flags, struct in_addr sid, size_t *pos,
+			 size_t limit)
 {
 	uint8_t *b = dhcp_reply_buf;
 	int plen = MAX(0, MIN(c->ip4.prefix_len, 32));
@@ -423,12 +479,13 @@ static void dhcp_options(const struct ctx *c, uint8_t type, bool inform,
 	 * server identifier (and, optionally, a message)
 	 */
 	dhcp_opt_put(b, pos, limit, OPT_MSG_TYPE, &type, 1);
-	dhcp_opt_put(b, pos, limit, OPT_SERVER_ID, &c->ip4.gw, 4);
+	dhcp_opt_put(b, pos, limit, OPT_SERVER_ID, &sid, 4);
 	if (type == DHCPNAK)
 		goto end;
 
 	if (!inform) {
-		put_be32(v, DHCP_LEASE_INFINITE);
+		put_be32(v, c->no_follow ? DHCP_LEASE_INFINITE :
+					   DHCP_LEASE_FOLLOW);
 		dhcp_opt_put(b, pos, limit, OPT_LEASE_TIME, v, 4);
 	}
 
@@ -499,6 +556,17 @@ static void dhcp_options(const struct ctx *c, uint8_t type, bool inform,
 			trace("DHCP: no room for domain search option");
 	}
 
+	/* RFC 2131 4.4.5: T1 and T2 default to what we say anyway, so these
+	 * come last, and are the first to go if there's no room. Spelt out,
+	 * they tell clients that would pick other values when to renew.
+	 */
+	if (!inform && !c->no_follow) {
+		put_be32(v, DHCP_T1_FOLLOW);
+		dhcp_opt_put(b, pos, limit, OPT_RENEWAL_TIME, v, 4);
+		put_be32(v, DHCP_T2_FOLLOW);
+		dhcp_opt_put(b, pos, limit, OPT_REBINDING_TIME, v, 4);
+	}
+
 end:
 	b[(*pos)++] = OPT_END;
 }
@@ -511,9 +579,12 @@ end:
  * @inform:	Reply to DHCPINFORM
  * @fqdn_flags:	Flags for the Client FQDN option, RFC 4702 2.1
  * @size:	Largest DHCP message the client accepts
+ * @sid:	Server identifier, also the source address: our gateway
+ *		address, or the one of our last DHCPOFFER for a DHCPNAK
  */
 static void dhcp_reply(const struct ctx *c, const uint8_t *req, uint8_t type,
-		       bool inform, uint8_t fqdn_flags, size_t size)
+		       bool inform, uint8_t fqdn_flags, size_t size,
+		       struct in_addr sid)
 {
 	uint8_t *b = dhcp_reply_buf;
 	struct in_addr bcast = { .s_addr = htonl(INADDR_BROADCAST) };
@@ -537,14 +608,53 @@ static void dhcp_reply(const struct ctx *c, const uint8_t *req, uint8_t type,
 
 	put_be32(b + DHCP_OFF_COOKIE, DHCP_MAGIC);
 
-	dhcp_options(c, type, inform, fqdn_flags, &pos,
+	dhcp_options(c, type, inform, fqdn_flags, sid, &pos,
 		     MIN(size, sizeof(dhcp_reply_buf)));
 
 	if (pos < DHCP_BOOTP_MIN)
 		pos = DHCP_BOOTP_MIN;	/* zeroes: pad options */
 
-	tap_udp4_send(c, c->ip4.gw, DHCP_SERVER_PORT, bcast, DHCP_CLIENT_PORT,
+	tap_udp4_send(c, sid, DHCP_SERVER_PORT, bcast, DHCP_CLIENT_PORT,
 		      b, pos);
+}
+
+/**
+ * dhcp_sid_ours() - Is a server identifier one of ours?
+ * @c:		Execution context
+ * @sid:	Server identifier from a request (option 54)
+ *
+ * Return: true for our gateway address, and for the identifier of our last
+ *	   DHCPOFFER, which the client may still be answering to after the
+ *	   gateway changed
+ */
+static bool dhcp_sid_ours(const struct ctx *c, struct in_addr sid)
+{
+	return IN4_ARE_ADDR_EQUAL(&sid, &c->ip4.gw) ||
+	       (!IN4_IS_ADDR_UNSPECIFIED(&dhcp_sid_offered) &&
+		IN4_ARE_ADDR_EQUAL(&sid, &dhcp_sid_offered));
+}
+
+/**
+ * dhcp_nak() - Refuse a request for an address that isn't (any more) ours
+ * @c:		Execution context
+ * @req:	Fixed part of the request, DHCP_OFF_OPTIONS bytes
+ * @size:	Largest DHCP message the client accepts
+ *
+ * RFC 2131 4.3.2: the server identifier is mandatory, and some clients
+ * (busybox udhcpc) ignore a DHCPNAK unless it's the one of the DHCPOFFER
+ * they accepted: if our gateway changed since our last DHCPOFFER, send one
+ * with each identifier. The first one a client takes restarts it with a new
+ * transaction ID, so it drops the other one.
+ */
+static void dhcp_nak(const struct ctx *c, const uint8_t *req, size_t size)
+{
+	dhcp_reply(c, req, DHCPNAK, false, 0, size, c->ip4.gw);
+
+	if (!IN4_IS_ADDR_UNSPECIFIED(&dhcp_sid_offered) &&
+	    !IN4_ARE_ADDR_EQUAL(&dhcp_sid_offered, &c->ip4.gw)) {
+		debug("DHCP: nak again with the identifier of our last offer");
+		dhcp_reply(c, req, DHCPNAK, false, 0, size, dhcp_sid_offered);
+	}
 }
 
 /**
@@ -663,7 +773,9 @@ int dhcp(const struct ctx *c, const struct pool *p)
 	case DHCPDISCOVER:
 		debug("DHCP: offer to discover");
 		debug("    from %s", mac);
-		dhcp_reply(c, m, DHCPOFFER, false, fqdn_flags, size);
+		dhcp_reply(c, m, DHCPOFFER, false, fqdn_flags, size,
+			   c->ip4.gw);
+		dhcp_sid_offered = c->ip4.gw;
 		return 1;
 	case DHCPREQUEST: {
 		struct in_addr ciaddr, req;
@@ -673,9 +785,12 @@ int dhcp(const struct ctx *c, const struct pool *p)
 		 */
 		o = &opts[OPT_SERVER_ID];
 		if (o->count) {
+			struct in_addr sid;
+
 			if (o->count != 1 || o->len != 4)
 				goto bad;
-			if (memcmp(o->val, &c->ip4.gw, 4)) {
+			memcpy(&sid, o->val, 4);
+			if (!dhcp_sid_ours(c, sid)) {
 				trace("DHCP: request for another server");
 				return 1;
 			}
@@ -697,18 +812,22 @@ int dhcp(const struct ctx *c, const struct pool *p)
 
 		debug("DHCP: ack to request");
 		debug("    from %s", mac);
-		dhcp_reply(c, m, DHCPACK, false, fqdn_flags, size);
+		dhcp_reply(c, m, DHCPACK, false, fqdn_flags, size, c->ip4.gw);
 		return 1;
 nak:
+		/* RFC 2131 4.3.2: RENEWING or REBINDING (ciaddr), or
+		 * INIT-REBOOT or SELECTING (option 50) for an address that
+		 * isn't ours, or not any more: the client starts over
+		 */
 		debug("DHCP: nak to request for another address");
 		debug("    from %s", mac);
-		dhcp_reply(c, m, DHCPNAK, false, fqdn_flags, size);
+		dhcp_nak(c, m, size);
 		return 1;
 	}
 	case DHCPINFORM:
 		debug("DHCP: ack to inform");
 		debug("    from %s", mac);
-		dhcp_reply(c, m, DHCPACK, true, fqdn_flags, size);
+		dhcp_reply(c, m, DHCPACK, true, fqdn_flags, size, c->ip4.gw);
 		return 1;
 	case DHCPDECLINE:
 		/* RFC 2131 4.3.3: the address is in use by someone else?
@@ -730,8 +849,13 @@ bad:
 }
 
 /**
- * dhcp_init() - Nothing to precompute: replies come from the context alone
+ * dhcp_init() - Forget the server identifier of earlier offers
+ *
+ * Nothing is precomputed: replies come from the context as it is when the
+ * request arrives, so nothing needs to be called after the configuration
+ * changed.
  */
 void dhcp_init(void)
 {
+	dhcp_sid_offered.s_addr = 0;
 }

@@ -12,16 +12,42 @@
  *
  * There is exactly one client and exactly one address to give it: the
  * host's own (c->ip6.addr). So the server keeps no bindings: every SOLICIT,
- * REQUEST, RENEW or REBIND gets that address in the first IA_NA, with
- * infinite lifetimes (our configuration doesn't change while we run), and
- * any other address the client names in it is returned with zero lifetimes
- * so that it stops using it (RFC 8415 18.3.4). Further IA_NAs get
- * NoAddrsAvail; IA_TA and IA_PD are not offered. CONFIRM succeeds only for
- * our address, RELEASE and DECLINE are acknowledged, INFORMATION-REQUEST
- * gets nameservers and the search list only. With --fqdn, replies that
- * carry configuration also carry the Client FQDN option (RFC 4704): we
- * update no DNS records, so N is set, S clear, and O set if the client's
- * own option asked us to (RFC 4704 4.1, 6).
+ * REQUEST, RENEW or REBIND gets that address in the first IA_NA, and any
+ * other address the client names in an IA_NA is returned with zero
+ * lifetimes so that it stops using it (RFC 8415 18.3.4, 18.3.5). Further
+ * IA_NAs get NoAddrsAvail; IA_TA and IA_PD are not offered. CONFIRM
+ * succeeds only for our address, RELEASE and DECLINE are acknowledged,
+ * INFORMATION-REQUEST gets nameservers and the search list only. Replies
+ * are built from the context as it is when the message arrives: after
+ * follow.c changed it, the next reply has the new values, and nothing
+ * needs to be rebuilt (the server DUID comes from our MAC address, which
+ * doesn't follow the host).
+ *
+ * Lifetimes: with --no-follow, our configuration doesn't change while we
+ * run: lifetimes are infinite, and so are T1 and T2 ("never renew"). While
+ * following the host, the address can change, and the client learns about
+ * it when it renews (a RECONFIGURE, RFC 8415 18.3.11, must be authenticated
+ * with a key exchanged beforehand, RFC 8415 20.4, which few clients
+ * support): preferred and valid lifetimes are 120 s, the same as
+ * a DHCP lease, with T1 and T2 at the RFC 8415 21.4 recommendations, 0.5
+ * and 0.8 times that: 60 s and 96 s. The renewal then names the old
+ * address, which comes back with zero lifetimes, next to the new one. A
+ * client that only asks for configuration (INFORMATION-REQUEST) is told to
+ * ask again after IRT_MINIMUM, 600 s (Information Refresh Time, RFC 8415
+ * 21.23), instead of the default of a day, for changed nameservers.
+ *
+ * Local mode (c->ip6.local, no host interface for IPv6): there's no global
+ * address to give. An ADVERTISE then carries no IA_NA but a NoAddrsAvail
+ * status (RFC 8415 18.3.1), which clients ignore except for the
+ * SOL_MAX_RT option (RFC 8415 18.2.9): while following, that is set to its
+ * minimum, 60 s, so that the client keeps soliciting often enough to get
+ * the address once the host has one. REQUEST, RENEW and REBIND get the
+ * IA_NA back with NoAddrsAvail, and the addresses it named with zero
+ * lifetimes. INFORMATION-REQUEST is answered as usual.
+ *
+ * With --fqdn, replies that carry configuration also carry the Client FQDN
+ * option (RFC 4704): we update no DNS records, so N is set, S clear, and O
+ * set if the client's own option asked us to (RFC 4704 4.1, 6).
  *
  * The server DUID is a DUID-LL (RFC 8415 11.4) built from our MAC address,
  * so it is stable across restarts with the same configuration.
@@ -80,7 +106,9 @@
 #define OPT_DNS_SERVERS		23
 #define OPT_DOMAIN_LIST		24
 #define OPT_IA_PD		25
+#define OPT_INFO_REFRESH_TIME	32	/* RFC 8415 21.23 */
 #define OPT_CLIENT_FQDN		39	/* RFC 4704 4 */
+#define OPT_SOL_MAX_RT		82	/* RFC 8415 21.24 */
 
 /* RFC 4704 4.1: Client FQDN flags */
 #define FQDN_FLAG_S		0x01	/* server updates the AAAA RR */
@@ -105,11 +133,23 @@
 #define DUID_HW_ETHERNET	1
 #define DUID_LL_LEN		(2 + 2 + 6)
 
-/* Our configuration never changes while we run: all ones is infinity for
- * lifetimes (RFC 8415 7.7), and T1/T2 at infinity mean "never renew"
- * (RFC 8415 21.4)
+/* With --no-follow, our configuration never changes while we run: all ones
+ * is infinity for lifetimes (RFC 8415 7.7), and T1/T2 at infinity mean
+ * "never renew" (RFC 8415 21.4)
  */
 #define LIFETIME_INFINITE	0xffffffffU
+
+/* While following the host (see the theory of operation): lifetimes as the
+ * DHCP lease, T1 and T2 as RFC 8415 21.4 recommends
+ */
+#define LIFETIME_FOLLOW		120U			/* seconds */
+#define T1_FOLLOW		(LIFETIME_FOLLOW / 2)
+#define T2_FOLLOW		(LIFETIME_FOLLOW * 4 / 5)
+#define IRT_MINIMUM		600U	/* RFC 8415 7.6, 21.23 */
+#define SOL_MAX_RT_MIN		60U	/* RFC 8415 21.24 */
+
+/* RFC 8415 18.3.1: status message for the user, local mode */
+#define NOADDRS_MSG		"no IPv6 address to assign"
 
 /* RFC 8415 18.2.1: 255 makes the client request right away */
 #define PREFERENCE_MAX		255
@@ -279,18 +319,45 @@ static uint8_t *dhcpv6_opt_add(size_t *n, uint16_t code, size_t len)
  * dhcpv6_status_add() - Append a Status Code option, RFC 8415 21.13
  * @n:		Current length of the reply, updated
  * @status:	Status code
+ * @msg:	Message for the user, UTF-8, not NUL-terminated on the wire
+ *		(clients only log it), NULL for none
+ * @len:	Length of @msg
  *
  * Return: 0 on success, -1 if it doesn't fit
  */
-static int dhcpv6_status_add(size_t *n, uint16_t status)
+static int dhcpv6_status_add(size_t *n, uint16_t status, const char *msg,
+			     size_t len)
 {
 	uint8_t *o;
 
-	/* No message: it's optional, and clients only log it */
-	if (!(o = dhcpv6_opt_add(n, OPT_STATUS_CODE, 2)))
+	if (!msg)
+		len = 0;
+
+	if (!(o = dhcpv6_opt_add(n, OPT_STATUS_CODE, 2 + len)))
 		return -1;
 
 	put_be16(o, status);
+	if (len)
+		memcpy(o + 2, msg, len);
+	return 0;
+}
+
+/**
+ * dhcpv6_u32_add() - Append an option holding one 32-bit value
+ * @n:		Current length of the reply, updated
+ * @code:	Option code
+ * @v:		Value
+ *
+ * Return: 0 on success, -1 if it doesn't fit
+ */
+static int dhcpv6_u32_add(size_t *n, uint16_t code, uint32_t v)
+{
+	uint8_t *o;
+
+	if (!(o = dhcpv6_opt_add(n, code, 4)))
+		return -1;
+
+	put_be32(o, v);
 	return 0;
 }
 
@@ -343,22 +410,27 @@ static int dhcpv6_ia_na_add(const struct ctx *c, const struct pool *p,
 
 	memcpy(o, iaid, 4);	/* IAID is opaque: echo it as it is */
 
-	if (!assign || IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr)) {
+	/* Local mode: nothing to assign, RFC 8415 18.3.2 */
+	if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr))
+		assign = false;
+
+	if (assign) {
+		uint32_t t1 = c->no_follow ? LIFETIME_INFINITE : T1_FOLLOW;
+		uint32_t t2 = c->no_follow ? LIFETIME_INFINITE : T2_FOLLOW;
+
+		put_be32(o + 4, t1);
+		put_be32(o + 8, t2);
+
+		if (dhcpv6_iaaddr_add(n, &c->ip6.addr, c->no_follow ?
+				      LIFETIME_INFINITE : LIFETIME_FOLLOW))
+			return -1;
+	} else {
 		put_be32(o + 4, 0);
 		put_be32(o + 8, 0);
-		if (dhcpv6_status_add(n, STATUS_NOADDRSAVAIL))
-			return -1;
-		goto out;
 	}
 
-	put_be32(o + 4, LIFETIME_INFINITE);	/* T1 */
-	put_be32(o + 8, LIFETIME_INFINITE);	/* T2 */
-
-	if (dhcpv6_iaaddr_add(n, &c->ip6.addr, LIFETIME_INFINITE))
-		return -1;
-
 	/* RFC 8415 18.3.4, 18.3.5: addresses that aren't ours any more go
-	 * back with zero lifetimes
+	 * back with zero lifetimes, whether we have another one or not
 	 */
 	for (off = ia->off + IA_NA_LEN;
 	     released < IAADDR_RELEASE_MAX &&
@@ -382,7 +454,9 @@ static int dhcpv6_ia_na_add(const struct ctx *c, const struct pool *p,
 		released++;
 	}
 
-out:
+	if (!assign && dhcpv6_status_add(n, STATUS_NOADDRSAVAIL, NULL, 0))
+		return -1;
+
 	/* Length of the IA_NA now includes the nested options */
 	put_be16(reply + start + 2, (uint16_t)(*n - start - OPT_HDR_LEN));
 	return 0;
@@ -714,10 +788,22 @@ int dhcpv6(const struct ctx *c, const struct pool *p,
 	case TYPE_REQUEST:
 	case TYPE_RENEW:
 	case TYPE_REBIND:
-		for (next = off; dhcpv6_opt(p, next, end, OPT_IA_NA, &ia);
-		     next = ia.off + ia.len, first = false) {
-			if (dhcpv6_ia_na_add(c, p, &ia, first, &n))
+		/* RFC 8415 18.3.1: with no address for any IA, an ADVERTISE
+		 * has no IA options, and says so at the top level
+		 */
+		if (resp_type == TYPE_ADVERTISE && has_ia &&
+		    IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr)) {
+			if (dhcpv6_status_add(&n, STATUS_NOADDRSAVAIL,
+					      NOADDRS_MSG,
+					      sizeof(NOADDRS_MSG) - 1))
 				goto full;
+		} else {
+			for (next = off;
+			     dhcpv6_opt(p, next, end, OPT_IA_NA, &ia);
+			     next = ia.off + ia.len, first = false) {
+				if (dhcpv6_ia_na_add(c, p, &ia, first, &n))
+					goto full;
+			}
 		}
 
 		if (rapid_commit && !dhcpv6_opt_add(&n, OPT_RAPID_COMMIT, 0))
@@ -729,15 +815,27 @@ int dhcpv6(const struct ctx *c, const struct pool *p,
 			*o = PREFERENCE_MAX;
 		}
 
+		/* RFC 8415 18.2.9, 21.24: solicit again soon, to get the
+		 * address the host may have by then
+		 */
+		if (!c->no_follow && IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) &&
+		    type == TYPE_SOLICIT &&
+		    dhcpv6_u32_add(&n, OPT_SOL_MAX_RT, SOL_MAX_RT_MIN))
+			goto full;
+
 		dhcpv6_fqdn_add(c, p, off, end, &n);
 		dhcpv6_dns_add(c, &n);
 		break;
 	case TYPE_INFORMATION_REQUEST:
+		/* RFC 8415 21.23: ask again soon, nameservers may change */
+		if (!c->no_follow &&
+		    dhcpv6_u32_add(&n, OPT_INFO_REFRESH_TIME, IRT_MINIMUM))
+			goto full;
 		dhcpv6_fqdn_add(c, p, off, end, &n);
 		dhcpv6_dns_add(c, &n);
 		break;
 	case TYPE_CONFIRM:
-		if (dhcpv6_status_add(&n, (uint16_t)status))
+		if (dhcpv6_status_add(&n, (uint16_t)status, NULL, 0))
 			goto full;
 		break;
 	case TYPE_DECLINE:
@@ -746,7 +844,7 @@ int dhcpv6(const struct ctx *c, const struct pool *p,
 		if (type == TYPE_DECLINE)
 			warn_ratelimit("DHCPv6: guest declined the address "
 				       "we assign: in use on its link?");
-		if (dhcpv6_status_add(&n, STATUS_SUCCESS))
+		if (dhcpv6_status_add(&n, STATUS_SUCCESS, NULL, 0))
 			goto full;
 		break;
 	}

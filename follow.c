@@ -458,9 +458,13 @@ static void follow_reconf(struct ctx *c)
 
 	conf_host_update(c);
 
+	/* With --config-net, the namespace also gets the host interface's
+	 * other addresses and routes: they can change alone
+	 */
+	if (c->mode == MODE_PASTA)
+		pasta_ns_update(c, &o4, &o6);
+
 	if (follow_log_changes(c, &o4, &o6, search)) {
-		if (c->mode == MODE_PASTA)
-			pasta_ns_update(c, &o4, &o6);
 		if (c->ifi6)
 			ndp_renumber(c, &o6);
 	} else {

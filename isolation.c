@@ -426,6 +426,14 @@ void isolate_user(const struct ctx *c, int started_as_root)
 		 * flows, which may be below 1024
 		 */
 		keep |= 1ULL << CAP_NET_BIND_SERVICE;
+
+		/* CAP_NET_ADMIN: with --config-net, following the host means
+		 * rewriting the namespace interface's addresses and routes
+		 * (pasta_ns_update()), again over the target's user namespace
+		 * only
+		 */
+		if (c->pasta_conf_ns && !c->no_follow)
+			keep |= 1ULL << CAP_NET_ADMIN;
 	}
 
 	if ((rc = isolate_caps(keep)))

@@ -23,7 +23,43 @@
  * ndp_timer() sends the same advertisement unsolicited every 200 to 600
  * seconds (RFC 4861 6.2.1 defaults), so that the default route (router
  * lifetime 9000 s, the RFC 4861 maximum) never expires in a guest that
- * solicited only once, at boot.
+ * solicited only once, at boot. Advertisements are built from the context
+ * as it is when they're sent: nothing is cached.
+ *
+ * Following the host: when the host's configuration changes, follow.c
+ * rewrites the context and calls ndp_renumber() with the old IPv6 part.
+ * That sends an unsolicited advertisement to all nodes with the new prefix
+ * and the old one with zero valid and preferred lifetimes: RFC 4862 5.5.3
+ * e) makes a zero preferred lifetime deprecate the old address at once (no
+ * new connections from it), and caps the valid one at two hours (the
+ * address stays for the connections that still use it; Linux removes the
+ * on-link route of the prefix right away). Nameservers that went away get
+ * an RDNSS option with lifetime zero, search domains that went away a DNSSL
+ * one (RFC 8106 5.1, 5.2: "no longer valid"); to know those, we remember
+ * the names of the last DNSSL we sent. These withdrawals come from the
+ * address that announced them: if our router address changed too, that is
+ * a final advertisement from the old one, with router lifetime zero (RFC
+ * 4861 6.2.5), before the new one. As RFC 4861 6.2.4 allows after a change,
+ * the next unsolicited advertisement follows after 16 seconds
+ * (MAX_INITIAL_RTR_ADVERT_INTERVAL), not 200 to 600, in case one was lost.
+ *
+ * Lifetimes: with --no-follow, the prefix, nameservers and search list are
+ * valid forever (all ones, RFC 4861 4.6.2, RFC 8106 5.1), as the
+ * configuration never changes while we run. While following, a guest that
+ * misses the renumbering advertisement (not seen yet, frames dropped while
+ * qemu wasn't reading) would otherwise keep a stale address as preferred
+ * forever. So: preferred lifetime 1800 s, three times MaxRtrAdvInterval
+ * (600 s), the value RFC 8106 5.1 recommends at least for RDNSS, so that two
+ * periodic advertisements in a row can be lost; valid lifetime 7200 s, the
+ * two hours of RFC 4862 5.5.3 e), which bound how long an address we
+ * withdrew can linger anyway. Nameservers and the search list get 1800 s
+ * too. Router lifetime stays 9000 s: a stale default route points to us
+ * all the same, as everything on this link does.
+ *
+ * Local mode (no host interface for IPv6): no global address, so no Prefix
+ * Information, and no M flag (DHCPv6 has no address to give: O stays, for
+ * nameservers); the router lifetime is as usual, and our address, fe80::1,
+ * is the guest's default route.
  *
  * Limits: a Router Advertisement is built to fit the IPv6 minimum MTU
  * (RFC 8200 5), so that any guest can receive it: search list entries that
@@ -37,6 +73,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -87,22 +124,30 @@
 #define PREFIX_FLAG_ONLINK	0x80	/* L */
 #define PREFIX_FLAG_AUTO	0x40	/* A: SLAAC, RFC 4862 5.5.3 */
 #define PREFIX_LEN		64	/* RFC 4862 5.5.3 d), RFC 4291 2.5.1 */
-/* Our configuration never changes while we run, and we are the only router
- * on the link: the prefix stays valid as long as we do (all ones is
- * infinity, RFC 4861 4.6.2)
- */
-#define PREFIX_LIFETIME		0xffffffffU
-
-/* RDNSS and DNSSL lifetime, RFC 8106 5.1: all ones is infinity, and our
- * nameservers don't change at run time either
- */
-#define DNS_LIFETIME		0xffffffffU
-
 /* Unsolicited advertisement interval, RFC 4861 6.2.1 defaults: random
  * between MinRtrAdvInterval (0.33 * Max) and MaxRtrAdvInterval
  */
 #define RA_INTERVAL_MIN		200	/* seconds */
 #define RA_INTERVAL_MAX		600	/* seconds */
+/* RFC 4861 10, MAX_INITIAL_RTR_ADVERT_INTERVAL: the next one after a
+ * change comes sooner
+ */
+#define RA_INTERVAL_CHANGE	16	/* seconds */
+
+/* With --no-follow, our configuration never changes while we run, and we
+ * are the only router on the link: the prefix stays valid as long as we do
+ * (all ones is infinity, RFC 4861 4.6.2), and so do nameservers and search
+ * domains (RFC 8106 5.1)
+ */
+#define LIFETIME_INFINITE	0xffffffffU
+
+/* While following the host, see the theory of operation: preferred and
+ * RDNSS/DNSSL lifetimes as RFC 8106 5.1 recommends, valid lifetime the two
+ * hours of RFC 4862 5.5.3 e)
+ */
+#define PREFIX_PREFERRED_FOLLOW	(3 * RA_INTERVAL_MAX)
+#define PREFIX_VALID_FOLLOW	7200
+#define DNS_LIFETIME_FOLLOW	(3 * RA_INTERVAL_MAX)
 
 /* Largest advertisement we build: fits the IPv6 minimum MTU */
 #define RA_MAX_LEN		(IPV6_MIN_MTU - IP6_HDR_LEN)
@@ -124,19 +169,39 @@ static struct ndp_stats {
 
 static uint8_t ra_buf[RA_MAX_LEN];
 
+/* Names in the last DNSSL option we sent with a non-zero lifetime, so that
+ * those that went away can be withdrawn (RFC 8106 5.2)
+ */
+static struct fqdn ndp_dnssl_sent[MAXDNSRCH + 1];
+
+/* Next unsolicited advertisement, and whether it should come sooner */
+static time_t ndp_ra_next;
+static bool ndp_ra_changed;
+
 /**
- * ndp_router_addr() - Our address as a router: source of RAs and NAs for it
- * @c:		Execution context
+ * ndp_router_addr6() - Router address for an IPv6 configuration
+ * @ip6:	IPv6 configuration, current or old
  *
  * Return: host's default gateway if link-local (RFC 4861 4.2: RAs come from
  *	   a link-local address), else the link-local address conf.c set up
  */
+static const struct in6_addr *ndp_router_addr6(const struct ip6_ctx *ip6)
+{
+	if (IN6_IS_ADDR_LINKLOCAL(&ip6->gw))
+		return &ip6->gw;
+
+	return &ip6->addr_ll;
+}
+
+/**
+ * ndp_router_addr() - Our address as a router: source of RAs and NAs for it
+ * @c:		Execution context
+ *
+ * Return: see ndp_router_addr6()
+ */
 static const struct in6_addr *ndp_router_addr(const struct ctx *c)
 {
-	if (IN6_IS_ADDR_LINKLOCAL(&c->ip6.gw))
-		return &c->ip6.gw;
-
-	return &c->ip6.addr_ll;
+	return ndp_router_addr6(&c->ip6);
 }
 
 /**
@@ -279,16 +344,220 @@ static void ndp_na(const struct ctx *c, const struct in6_addr *saddr,
 }
 
 /**
+ * ndp_prefix_eq() - Do two addresses share the /64 prefix we announce?
+ * @a:		First address
+ * @b:		Second address
+ *
+ * Return: true if the first PREFIX_LEN bits are the same
+ */
+static bool ndp_prefix_eq(const struct in6_addr *a, const struct in6_addr *b)
+{
+	return !memcmp(a, b, PREFIX_LEN / 8);
+}
+
+/**
+ * ndp_name_eq() - Are two domain names the same, case and final dot aside?
+ * @a:		First name, NUL-terminated
+ * @b:		Second name, NUL-terminated
+ *
+ * Return: true if they encode the same way, RFC 4343
+ */
+static bool ndp_name_eq(const char *a, const char *b)
+{
+	size_t la = strnlen(a, DNS_NAME_MAX), lb = strnlen(b, DNS_NAME_MAX);
+
+	if (la && a[la - 1] == '.')
+		la--;
+	if (lb && b[lb - 1] == '.')
+		lb--;
+
+	return la == lb && !strncasecmp(a, b, la);
+}
+
+/**
+ * ndp_dns_has() - Is an address in a nameserver list?
+ * @dns:	List, MAXNS entries at most, terminated by an unspecified one
+ * @a:		Address
+ *
+ * Return: true if found
+ */
+static bool ndp_dns_has(const struct in6_addr *dns, const struct in6_addr *a)
+{
+	int i;
+
+	for (i = 0; i < MAXNS && !IN6_IS_ADDR_UNSPECIFIED(&dns[i]); i++) {
+		if (IN6_ARE_ADDR_EQUAL(&dns[i], a))
+			return true;
+	}
+
+	return false;
+}
+
+/**
+ * ndp_search_has() - Is a name in a search list?
+ * @list:	List, MAXDNSRCH entries at most, terminated by an empty one
+ * @name:	Name
+ *
+ * Return: true if found
+ */
+static bool ndp_search_has(const struct fqdn *list, const char *name)
+{
+	int i;
+
+	for (i = 0; i < MAXDNSRCH && list[i].n[0]; i++) {
+		if (ndp_name_eq(list[i].n, name))
+			return true;
+	}
+
+	return false;
+}
+
+/**
+ * ndp_opt_prefix() - Append a Prefix Information option, RFC 4861 4.6.2
+ * @n:		Current length of the advertisement in ra_buf, updated
+ * @end:	Offset the option must end before
+ * @addr:	Address whose /64 we announce
+ * @valid:	Valid lifetime, seconds
+ * @preferred:	Preferred lifetime, seconds
+ */
+static void ndp_opt_prefix(size_t *n, size_t end, const struct in6_addr *addr,
+			   uint32_t valid, uint32_t preferred)
+{
+	uint8_t *o = ra_buf + *n;
+
+	if (*n + 32 > end)
+		return;
+
+	o[0] = OPT_PREFIX_INFO;
+	o[1] = 4;
+	o[2] = PREFIX_LEN;
+	o[3] = PREFIX_FLAG_ONLINK | PREFIX_FLAG_AUTO;
+	put_be32(o + 4, valid);
+	put_be32(o + 8, preferred);
+	/* reserved, then the prefix, with bits past PREFIX_LEN zero */
+	memset(o + 12, 0, 20);
+	memcpy(o + 16, addr, PREFIX_LEN / 8);
+	*n += 32;
+}
+
+/**
+ * ndp_opt_rdnss() - Append a Recursive DNS Server option, RFC 8106 5.1
+ * @n:		Current length of the advertisement in ra_buf, updated
+ * @end:	Offset the option must end before
+ * @dns:	Nameservers, terminated by an unspecified address
+ * @skip:	Leave out those also in this list, or NULL
+ * @lifetime:	Lifetime, seconds: zero withdraws them
+ */
+static void ndp_opt_rdnss(size_t *n, size_t end, const struct in6_addr *dns,
+			  const struct in6_addr *skip, uint32_t lifetime)
+{
+	uint8_t *o = ra_buf + *n;
+	size_t off = 8;
+	int i;
+
+	for (i = 0; i < MAXNS && !IN6_IS_ADDR_UNSPECIFIED(&dns[i]); i++) {
+		if (skip && ndp_dns_has(skip, &dns[i]))
+			continue;
+		if (*n + off + 16 > end)
+			break;
+		memcpy(o + off, &dns[i], 16);
+		off += 16;
+	}
+
+	if (off == 8)
+		return;
+
+	o[0] = OPT_RDNSS;
+	o[1] = (uint8_t)(off / OPT_UNIT);
+	put_be16(o + 2, 0);		/* reserved */
+	put_be32(o + 4, lifetime);
+	*n += off;
+}
+
+/**
+ * ndp_opt_dnssl() - Append a DNS Search List option, RFC 8106 5.2
+ * @n:		Current length of the advertisement in ra_buf, updated
+ * @end:	Offset the option must end before
+ * @list:	Names, terminated by an empty one
+ * @skip:	Leave out those also in this list, or NULL
+ * @lifetime:	Lifetime, seconds: zero withdraws them
+ * @sent:	Record the names that fit here, or NULL
+ *
+ * Names are padded to 8 bytes. Those that don't fit are left out, and
+ * reported at debug level.
+ */
+static void ndp_opt_dnssl(size_t *n, size_t end, const struct fqdn *list,
+			  const struct fqdn *skip, uint32_t lifetime,
+			  struct fqdn *sent)
+{
+	size_t room = MIN(end - MIN(end, *n), OPT_MAX_LEN);
+	uint8_t *o = ra_buf + *n;
+	size_t off = 8;
+	int i, n_sent = 0;
+
+	if (room < 8 + OPT_UNIT)
+		goto out;
+
+	for (i = 0; i < MAXDNSRCH && list[i].n[0]; i++) {
+		size_t len;
+
+		if (skip && ndp_search_has(skip, list[i].n))
+			continue;
+
+		/* Leave room for padding to OPT_UNIT */
+		len = dns_name_encode(o + off, room - off - (OPT_UNIT - 1),
+				      list[i].n);
+		if (!len) {
+			debug("NDP: search domain %.*s left out of DNSSL",
+			      DNS_NAME_MAX, list[i].n);
+			continue;
+		}
+		off += len;
+		if (sent)
+			sent[n_sent++] = list[i];
+	}
+
+	if (off > 8) {
+		size_t padded = ROUND_UP(off, OPT_UNIT);
+
+		memset(o + off, 0, padded - off);
+		o[0] = OPT_DNSSL;
+		o[1] = (uint8_t)(padded / OPT_UNIT);
+		put_be16(o + 2, 0);		/* reserved */
+		put_be32(o + 4, lifetime);
+		*n += padded;
+	}
+
+out:
+	if (sent)
+		sent[n_sent].n[0] = 0;
+}
+
+/**
  * ndp_ra_build() - Build a Router Advertisement in ra_buf
  * @c:		Execution context
+ * @old:	Configuration before a change: withdraw what went away, or NULL
+ * @final:	Final advertisement from the old router address (needs @old):
+ *		router lifetime zero, withdrawals only
  *
  * Return: length of the message
  */
-static size_t ndp_ra_build(const struct ctx *c)
+static size_t ndp_ra_build(const struct ctx *c, const struct ip6_ctx *old,
+			   bool final)
 {
+	uint32_t valid = LIFETIME_INFINITE, preferred = LIFETIME_INFINITE;
+	uint32_t dns_lifetime = LIFETIME_INFINITE;
+	/* RFC 4861 4.6.1: keep room for the Source Link-Layer Address */
+	size_t n = RA_LEN, end = sizeof(ra_buf) - OPT_UNIT;
+	bool has_addr = !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr);
+	struct fqdn dnssl_sent[MAXDNSRCH + 1];
 	uint8_t *ra = ra_buf;
-	size_t n = RA_LEN;
-	int i;
+
+	if (!c->no_follow) {
+		valid = PREFIX_VALID_FOLLOW;
+		preferred = PREFIX_PREFERRED_FOLLOW;
+		dns_lifetime = DNS_LIFETIME_FOLLOW;
+	}
 
 	memset(ra_buf, 0, sizeof(ra_buf));
 
@@ -296,29 +565,25 @@ static size_t ndp_ra_build(const struct ctx *c)
 	ra[0] = RA;
 	ra[1] = 0;
 	ra[4] = RA_CUR_HOP_LIMIT;
+	/* Managed only if DHCPv6 has an address to give (not in local mode) */
 	if (!c->no_dhcpv6)
-		ra[5] = RA_FLAG_MANAGED | RA_FLAG_OTHER;
-	put_be16(ra + 6, RA_ROUTER_LIFETIME);
+		ra[5] = (has_addr ? RA_FLAG_MANAGED : 0) | RA_FLAG_OTHER;
+	/* RFC 4861 6.2.5: a router that goes away says so with lifetime 0 */
+	put_be16(ra + 6, final ? 0 : RA_ROUTER_LIFETIME);
 	/* reachable time and retrans timer: 0, unspecified */
 
-	/* RFC 4861 4.6.2: Prefix Information, the /64 of our address */
-	if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr)) {
-		uint8_t *o = ra + n;
+	dnssl_sent[0].n[0] = 0;
+	if (final)
+		goto withdraw;
 
-		o[0] = OPT_PREFIX_INFO;
-		o[1] = 4;
-		o[2] = PREFIX_LEN;
-		o[3] = PREFIX_FLAG_ONLINK | PREFIX_FLAG_AUTO;
-		put_be32(o + 4, PREFIX_LIFETIME);	/* valid */
-		put_be32(o + 8, PREFIX_LIFETIME);	/* preferred */
-		memcpy(o + 16, &c->ip6.addr, PREFIX_LEN / 8);
-		n += 32;
-	}
+	/* RFC 4861 4.6.2: Prefix Information, the /64 of our address */
+	if (has_addr)
+		ndp_opt_prefix(&n, end, &c->ip6.addr, valid, preferred);
 
 	/* RFC 4861 4.6.4: MTU, ignored by hosts below the minimum anyway
 	 * (RFC 4861 6.3.4), so don't send it then
 	 */
-	if (c->mtu >= IPV6_MIN_MTU) {
+	if (c->mtu >= IPV6_MIN_MTU && n + 8 <= end) {
 		uint8_t *o = ra + n;
 
 		o[0] = OPT_MTU;
@@ -328,56 +593,33 @@ static size_t ndp_ra_build(const struct ctx *c)
 	}
 
 	/* RFC 8106 5.1: Recursive DNS Server */
-	if (!c->no_dhcp_dns) {
-		uint8_t *o = ra + n;
-		size_t off = 8;
+	if (!c->no_dhcp_dns)
+		ndp_opt_rdnss(&n, end, c->ip6.dns, NULL, dns_lifetime);
 
-		for (i = 0; i < MAXNS; i++) {
-			if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.dns[i]))
-				break;
-			memcpy(o + off, &c->ip6.dns[i], 16);
-			off += 16;
-		}
+	/* RFC 8106 5.2: DNS Search List */
+	if (!c->no_dhcp_dns_search)
+		ndp_opt_dnssl(&n, end, c->dns_search, NULL, dns_lifetime,
+			      dnssl_sent);
 
-		if (off > 8) {
-			o[0] = OPT_RDNSS;
-			o[1] = (uint8_t)(off / OPT_UNIT);
-			put_be32(o + 4, DNS_LIFETIME);
-			n += off;
-		}
+withdraw:
+	if (old) {
+		bool old_addr = !IN6_IS_ADDR_UNSPECIFIED(&old->addr);
+
+		/* RFC 4862 5.5.3 e): deprecated at once, gone in 2 hours */
+		if (old_addr &&
+		    (!has_addr || !ndp_prefix_eq(&old->addr, &c->ip6.addr)))
+			ndp_opt_prefix(&n, end, &old->addr, 0, 0);
+
+		/* RFC 8106 5.1, 5.2: lifetime 0, no longer valid */
+		if (!c->no_dhcp_dns)
+			ndp_opt_rdnss(&n, end, old->dns, c->ip6.dns, 0);
+		if (!c->no_dhcp_dns_search)
+			ndp_opt_dnssl(&n, end, ndp_dnssl_sent, c->dns_search,
+				      0, NULL);
 	}
 
-	/* RFC 8106 5.2: DNS Search List, names padded to 8 bytes. Keep room
-	 * for the link-layer address option
-	 */
-	if (!c->no_dhcp_dns_search && c->dns_search[0].n[0]) {
-		size_t room = MIN(sizeof(ra_buf) - n - OPT_UNIT, OPT_MAX_LEN);
-		uint8_t *o = ra + n;
-		size_t off = 8;
-
-		for (i = 0; i < MAXDNSRCH && c->dns_search[i].n[0]; i++) {
-			size_t len;
-
-			/* Leave room for padding to OPT_UNIT */
-			len = dns_name_encode(o + off, room - off - (OPT_UNIT - 1),
-					   c->dns_search[i].n);
-			if (!len) {
-				debug("NDP: search domain %.*s left out of "
-				      "DNSSL", DNS_NAME_MAX,
-				      c->dns_search[i].n);
-				continue;
-			}
-			off += len;
-		}
-
-		if (off > 8) {
-			off = ROUND_UP(off, OPT_UNIT);	/* zeroes: memset */
-			o[0] = OPT_DNSSL;
-			o[1] = (uint8_t)(off / OPT_UNIT);
-			put_be32(o + 4, DNS_LIFETIME);
-			n += off;
-		}
-	}
+	if (!final)
+		memcpy(ndp_dnssl_sent, dnssl_sent, sizeof(ndp_dnssl_sent));
 
 	/* RFC 4861 4.6.1: Source Link-Layer Address */
 	ra[n] = OPT_SRC_L2_ADDR;
@@ -428,7 +670,7 @@ static void ndp_ra(const struct ctx *c, const struct in6_addr *saddr,
 	else
 		dst = *saddr;
 
-	len = ndp_ra_build(c);
+	len = ndp_ra_build(c, NULL, false);
 
 	debug("NDP: received RS, sending RA");
 
@@ -496,7 +738,6 @@ int ndp(const struct ctx *c, const struct in6_addr *saddr,
  */
 void ndp_timer(const struct ctx *c, const struct timespec *now)
 {
-	static time_t next;
 	struct in6_addr dst;
 	unsigned int r;
 	size_t len;
@@ -507,18 +748,24 @@ void ndp_timer(const struct ctx *c, const struct timespec *now)
 	if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_ll_seen))
 		return;
 
-	if (next && now->tv_sec < next)
+	/* RFC 4861 6.2.4: after a change, the next one comes sooner */
+	if (ndp_ra_changed) {
+		ndp_ra_changed = false;
+		ndp_ra_next = now->tv_sec + RA_INTERVAL_CHANGE;
+	}
+
+	if (ndp_ra_next && now->tv_sec < ndp_ra_next)
 		return;
 
 	raw_random(&r, sizeof(r));
-	next = now->tv_sec + RA_INTERVAL_MIN +
-	       (time_t)(r % (RA_INTERVAL_MAX - RA_INTERVAL_MIN + 1));
+	ndp_ra_next = now->tv_sec + RA_INTERVAL_MIN +
+		      (time_t)(r % (RA_INTERVAL_MAX - RA_INTERVAL_MIN + 1));
 
 	inet_pton(AF_INET6, "ff02::1", &dst);
-	len = ndp_ra_build(c);
+	len = ndp_ra_build(c, NULL, false);
 
 	trace("NDP: sending unsolicited RA, next in %lld s",
-	      (long long)(next - now->tv_sec));
+	      (long long)(ndp_ra_next - now->tv_sec));
 
 	tap_icmp6_send(c, ndp_router_addr(c), &dst, ra_buf, len);
 }
@@ -527,9 +774,41 @@ void ndp_timer(const struct ctx *c, const struct timespec *now)
  * ndp_renumber() - Tell the guest about a changed IPv6 configuration
  * @c:		Execution context, with the new configuration
  * @old:	IPv6 configuration before the change
+ *
+ * Call after any change of the IPv6 configuration or of the search list
+ * (while following the host: never with --no-follow). Sends, to all nodes:
+ * if our router address changed, a final advertisement from the old one
+ * (router lifetime zero, withdrawing the old prefix if it changed, and
+ * nameservers and search domains that went away), then an advertisement of
+ * the current configuration, carrying those withdrawals itself if the
+ * router address is the same. Nothing is sent before the guest has shown
+ * up (it will solicit), or with --no-ndp, --no-ra or IPv6 disabled.
  */
 void ndp_renumber(const struct ctx *c, const struct ip6_ctx *old)
 {
-	(void)c;
-	(void)old;
+	const struct in6_addr *router = ndp_router_addr(c);
+	const struct in6_addr *router_old = ndp_router_addr6(old);
+	bool moved = !IN6_ARE_ADDR_EQUAL(router, router_old);
+	struct in6_addr dst;
+	size_t len;
+
+	if (c->no_ndp || c->no_ra || !c->ifi6)
+		return;
+
+	if (IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr_ll_seen))
+		return;
+
+	inet_pton(AF_INET6, "ff02::1", &dst);
+
+	if (moved && !IN6_IS_ADDR_UNSPECIFIED(router_old)) {
+		len = ndp_ra_build(c, old, true);
+		debug("NDP: router address changed, final RA from the old one");
+		tap_icmp6_send(c, router_old, &dst, ra_buf, len);
+	}
+
+	len = ndp_ra_build(c, moved ? NULL : old, false);
+	debug("NDP: configuration changed, sending RA");
+	tap_icmp6_send(c, router, &dst, ra_buf, len);
+
+	ndp_ra_changed = true;
 }

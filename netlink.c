@@ -9,6 +9,15 @@
  * --config-net then writes addresses, a default route, MAC, MTU and link
  * state into the target namespace. No library: requests are built by hand.
  *
+ * Following the host (follow.c), the same queries run again, confined, from
+ * the timer: interface, address and gateway on nl_sock, interface names and
+ * indices through RTM_GETLINK (if_nametoindex() and friends need ioctl()),
+ * every address of the host for flows bound to one that went away; and
+ * pasta_ns_update() adds and removes addresses and routes on nl_sock_ns.
+ * Both sockets stay open for the whole life of the process. Addresses and
+ * routes travel as struct nl_entry, in bounded sets (NL_SET_MAX) that pasta
+ * compares to know what to add and what to remove.
+ *
  * Two sockets: nl_sock lives in the init namespace, nl_sock_ns in the target
  * one. A netlink socket stays bound to the namespace it was created in, so
  * nl_sock_ns is opened by an ns_call() child that joins the namespace and
@@ -40,6 +49,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <linux/if_addr.h>
+#include <linux/ip.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -65,6 +75,11 @@
 
 /* The kernel answers within microseconds: a second means it won't */
 #define NL_RECV_TIMEOUT_S	1
+
+/* Metric of an IPv6 route added without one (IP6_RT_PRIO_USER: its header
+ * clashes with netinet/in.h)
+ */
+#define NL_RT6_PRIO_DEFAULT	1024
 
 int nl_sock = -1;
 int nl_sock_ns = -1;
@@ -340,8 +355,12 @@ typedef void (*nl_cb_t)(const struct nlmsghdr *nh, void *arg);
  *		with nlmsg_len already checked; may be NULL
  * @arg:	Argument for @cb
  *
+ * Following the host (follow.c, pasta_ns_update()), this runs at run time,
+ * confined, from the timer.
+ *
  * Return: 0 on success, -errno from the kernel's ACK, or a local -errno
  */
+/* #syscalls: sendto recvfrom */
 static int nl_do(int s, nl_cb_t cb, void *arg)
 {
 	uint32_t seq = nl_req.nh.nlmsg_seq;
@@ -692,26 +711,31 @@ int nl_route_get_def(int s, unsigned int ifi, sa_family_t af, void *gw)
 }
 
 /**
- * nl_route_set_def() - Add a default route via a gateway on an interface
+ * nl_route_req() - Add or delete a unicast route in the main table
  * @s:		Netlink socket
- * @ifi:	Interface index
+ * @type:	RTM_NEWROUTE or RTM_DELROUTE
+ * @flags:	Request flags besides NLM_F_REQUEST and NLM_F_ACK
+ * @ifi:	Output interface
  * @af:		Address family
- * @gw:		Gateway, struct in_addr or struct in6_addr
- * @onlink:	The gateway is outside every prefix on @ifi: reachable on
- *		the link all the same (RTNH_F_ONLINK)
+ * @r:		Route: destination, prefix length, gateway, metric
  *
- * Return: 0 on success (also if the route exists), -errno on failure
+ * Our routes are RTPROT_BOOT, as "ip route add" makes them, with the scope
+ * it picks: link without gateway, universe with one. A deletion names the
+ * same protocol and scope, so that it can't hit the route that replaced it
+ * (IPv4 takes a deletion without gateway for any route to the prefix).
+ *
+ * Return: 0 on success, -errno from the kernel or a local one
  */
-int nl_route_set_def(int s, unsigned int ifi, sa_family_t af,
-		     const void *gw, int onlink)
+static int nl_route_req(int s, uint16_t type, uint16_t flags, unsigned int ifi,
+			sa_family_t af, const struct nl_entry *r)
 {
 	struct rtmsg rtm = {
-		.rtm_flags	= onlink ? RTNH_F_ONLINK : 0,
+		.rtm_flags	= r->onlink ? RTNH_F_ONLINK : 0,
 		.rtm_family	= af,
-		.rtm_dst_len	= 0,
+		.rtm_dst_len	= (unsigned char)r->plen,
 		.rtm_table	= RT_TABLE_MAIN,
 		.rtm_protocol	= RTPROT_BOOT,
-		.rtm_scope	= RT_SCOPE_UNIVERSE,
+		.rtm_scope	= r->has_gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK,
 		.rtm_type	= RTN_UNICAST,
 	};
 	size_t alen = nl_af_len(af);
@@ -720,15 +744,125 @@ int nl_route_set_def(int s, unsigned int ifi, sa_family_t af,
 
 	if (!alen)
 		return -EAFNOSUPPORT;
+	if (r->plen < 0 || (size_t)r->plen > alen * 8)
+		return -EINVAL;
 
-	nl_req_init(RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-		    &rtm, sizeof(rtm));
+	nl_req_init(type, NLM_F_ACK | flags, &rtm, sizeof(rtm));
 	if ((ret = nl_req_attr(RTA_OIF, &oif, sizeof(oif))) ||
-	    (ret = nl_req_attr(RTA_GATEWAY, gw, alen)))
+	    (r->plen && (ret = nl_req_attr(RTA_DST, r->a, alen))) ||
+	    (r->has_gw && (ret = nl_req_attr(RTA_GATEWAY, r->gw, alen))) ||
+	    (r->prio && (ret = nl_req_attr(RTA_PRIORITY, &r->prio,
+					   sizeof(r->prio)))))
 		return ret;
 
-	ret = nl_do(s, NULL, NULL);
-	return ret == -EEXIST ? 0 : ret;
+	return nl_do(s, NULL, NULL);
+}
+
+/**
+ * nl_route_add() - Add a unicast route in the main table
+ * @s:		Netlink socket
+ * @ifi:	Output interface
+ * @af:		Address family
+ * @r:		Route; with @r->onlink, the gateway is reachable on the link
+ *		although it's outside every prefix there (RTNH_F_ONLINK)
+ * @replace:	Replace a route to the same destination with the same metric
+ *		(NLM_F_REPLACE) instead of failing
+ *
+ * Return: 0 on success, -EEXIST if the route exists (only without
+ *	   @replace), -errno on failure
+ */
+int nl_route_add(int s, unsigned int ifi, sa_family_t af,
+		 const struct nl_entry *r, int replace)
+{
+	return nl_route_req(s, RTM_NEWROUTE, NLM_F_CREATE |
+			    (replace ? NLM_F_REPLACE : NLM_F_EXCL), ifi, af, r);
+}
+
+/**
+ * nl_route_del() - Delete a route added by nl_route_add()
+ * @s:		Netlink socket
+ * @ifi:	Output interface
+ * @af:		Address family
+ * @r:		Route, as given to nl_route_add()
+ *
+ * Return: 0 on success, -ESRCH if there's no such route, -errno on failure
+ */
+int nl_route_del(int s, unsigned int ifi, sa_family_t af,
+		 const struct nl_entry *r)
+{
+	return nl_route_req(s, RTM_DELROUTE, 0, ifi, af, r);
+}
+
+/**
+ * struct nl_addr_attrs - What we read from an address message
+ * @ifa:	Fixed header
+ * @a:		Our address: IFA_LOCAL, else IFA_ADDRESS (with a peer,
+ *		IFA_ADDRESS is the peer)
+ * @flags:	IFA_FLAGS (all 32 bits), else ifa_flags (8 bits)
+ */
+struct nl_addr_attrs {
+	struct ifaddrmsg ifa;
+	const char *a;
+	uint32_t flags;
+};
+
+/**
+ * nl_addr_parse() - Read an address message of family @af
+ * @nh:		Message, whose length was checked
+ * @af:		Address family asked for
+ * @r:		Fixed header, address and flags, set on success
+ *
+ * The one reader of RTM_NEWADDR: address queries, copies and lists.
+ *
+ * Return: 0 on success, -1 for another message type or family, a message
+ *	   without address, or a malformed attribute
+ */
+static int nl_addr_parse(const struct nlmsghdr *nh, sa_family_t af,
+			 struct nl_addr_attrs *r)
+{
+	const char *p, *local = NULL, *address = NULL;
+	size_t left, alen = nl_af_len(af);
+
+	if (nh->nlmsg_type != RTM_NEWADDR || !alen)
+		return -1;
+	p = nl_attrs(nh, sizeof(r->ifa), &left);
+	if (!p)
+		return -1;
+	memcpy(&r->ifa, NLMSG_DATA(nh), sizeof(r->ifa));
+	if (r->ifa.ifa_family != af)
+		return -1;
+
+	r->flags = r->ifa.ifa_flags;
+	for (;;) {
+		unsigned int type;
+		const char *data;
+		size_t len;
+
+		if (!nl_attr_next(&p, &left, &type, &data, &len))
+			break;
+
+		switch (type) {
+		case IFA_FLAGS:
+			if (nl_get_u32(data, len, &r->flags))
+				return -1;
+			break;
+		case IFA_LOCAL:
+			if (len != alen)
+				return -1;
+			local = data;
+			break;
+		case IFA_ADDRESS:
+			if (len != alen)
+				return -1;
+			address = data;
+			break;
+		default:
+			break;
+		}
+	}
+
+	r->a = local ? local : address;
+	return r->a ? 0 : -1;
 }
 
 /**
@@ -759,73 +893,27 @@ struct nl_addr_q {
 static void nl_addr_cb(const struct nlmsghdr *nh, void *arg)
 {
 	struct nl_addr_q *q = (struct nl_addr_q *)arg;
-	const char *p, *local = NULL, *address = NULL, *a;
-	struct ifaddrmsg ifa;
-	size_t left, alen;
-	uint32_t flags;
+	size_t alen = nl_af_len(q->af);
+	struct nl_addr_attrs r;
 
-	if (nh->nlmsg_type != RTM_NEWADDR)
+	if (nl_addr_parse(nh, q->af, &r) || r.ifa.ifa_index != q->ifi)
 		return;
 
-	p = nl_attrs(nh, sizeof(ifa), &left);
-	if (!p)
-		return;
-	memcpy(&ifa, NLMSG_DATA(nh), sizeof(ifa));
-
-	if (ifa.ifa_family != q->af || ifa.ifa_index != q->ifi)
-		return;
-
-	alen = nl_af_len(q->af);
-	flags = ifa.ifa_flags;
-
-	for (;;) {
-		unsigned int type;
-		const char *data;
-		size_t len;
-
-		if (!nl_attr_next(&p, &left, &type, &data, &len))
-			break;
-
-		switch (type) {
-		case IFA_FLAGS:		/* all 32 bits: ifa_flags has 8 */
-			if (nl_get_u32(data, len, &flags))
-				return;
-			break;
-		case IFA_LOCAL:
-			if (len != alen)
-				return;
-			local = data;
-			break;
-		case IFA_ADDRESS:
-			if (len != alen)
-				return;
-			address = data;
-			break;
-		default:
-			break;
-		}
-	}
-
-	/* With a peer, IFA_ADDRESS is the peer and IFA_LOCAL is ours */
-	a = local ? local : address;
-	if (!a)
-		return;
-
-	if (ifa.ifa_scope == RT_SCOPE_LINK && q->af == AF_INET6) {
+	if (r.ifa.ifa_scope == RT_SCOPE_LINK && q->af == AF_INET6) {
 		if (!q->found_ll) {
-			memcpy(q->addr_ll, a, alen);
+			memcpy(q->addr_ll, r.a, alen);
 			q->found_ll = 1;
 		}
 		return;
 	}
 
-	if (ifa.ifa_scope != RT_SCOPE_UNIVERSE || q->found)
+	if (r.ifa.ifa_scope != RT_SCOPE_UNIVERSE || q->found)
 		return;
-	if (flags & (IFA_F_DEPRECATED | IFA_F_DADFAILED))
+	if (r.flags & (IFA_F_DEPRECATED | IFA_F_DADFAILED))
 		return;
 
-	memcpy(q->addr, a, alen);
-	q->prefix_len = ifa.ifa_prefixlen;
+	memcpy(q->addr, r.a, alen);
+	q->prefix_len = r.ifa.ifa_prefixlen;
 	q->found = 1;
 }
 
@@ -880,57 +968,91 @@ int nl_addr_get(int s, unsigned int ifi, sa_family_t af,
 }
 
 /**
- * nl_addr_set() - Add an address to an interface
+ * nl_addr_req() - Add or delete an address
  * @s:		Netlink socket
+ * @type:	RTM_NEWADDR or RTM_DELADDR
+ * @flags:	Request flags besides NLM_F_REQUEST and NLM_F_ACK
  * @ifi:	Interface index
  * @af:		Address family
- * @addr:	Address, struct in_addr or struct in6_addr
- * @prefix_len:	Prefix length
+ * @e:		Address and prefix length
  *
- * Return: 0 on success (also if the address exists), -errno on failure
+ * Return: 0 on success, -errno from the kernel or a local one
  */
-int nl_addr_set(int s, unsigned int ifi, sa_family_t af,
-		const void *addr, int prefix_len)
+static int nl_addr_req(int s, uint16_t type, uint16_t flags, unsigned int ifi,
+		       sa_family_t af, const struct nl_entry *e)
 {
 	struct ifaddrmsg ifa = {
 		.ifa_family	= af,
-		.ifa_prefixlen	= (unsigned char)prefix_len,
+		.ifa_prefixlen	= (unsigned char)e->plen,
 		.ifa_scope	= RT_SCOPE_UNIVERSE,
 		.ifa_index	= ifi,
 	};
 	size_t alen = nl_af_len(af);
-	uint32_t flags = 0;
+	uint32_t aflags = 0;
 	int ret;
 
 	if (!alen)
 		return -EAFNOSUPPORT;
-	if (prefix_len < 0 || (size_t)prefix_len > alen * 8)
+	if (e->plen < 0 || (size_t)e->plen > alen * 8)
 		return -EINVAL;
 
 	/* The namespace gets the host's own address: duplicate address
 	 * detection (RFC 4862 5.4) would only delay it, or fail it, if the
 	 * host answers
 	 */
-	if (af == AF_INET6) {
-		flags = IFA_F_NODAD;
+	if (af == AF_INET6 && type == RTM_NEWADDR) {
+		aflags = IFA_F_NODAD;
 		ifa.ifa_flags = IFA_F_NODAD;
 	}
 
-	nl_req_init(RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
-		    &ifa, sizeof(ifa));
-	if ((ret = nl_req_attr(IFA_LOCAL, addr, alen)) ||
-	    (ret = nl_req_attr(IFA_ADDRESS, addr, alen)))
+	nl_req_init(type, NLM_F_ACK | flags, &ifa, sizeof(ifa));
+	if ((ret = nl_req_attr(IFA_LOCAL, e->a, alen)) ||
+	    (ret = nl_req_attr(IFA_ADDRESS, e->a, alen)))
 		return ret;
-	if (flags && (ret = nl_req_attr(IFA_FLAGS, &flags, sizeof(flags))))
+	if (aflags && (ret = nl_req_attr(IFA_FLAGS, &aflags, sizeof(aflags))))
 		return ret;
 
-	ret = nl_do(s, NULL, NULL);
-	return ret == -EEXIST ? 0 : ret;
+	return nl_do(s, NULL, NULL);
+}
+
+/**
+ * nl_addr_add() - Add an address to an interface
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @af:		Address family
+ * @e:		Address and prefix length
+ *
+ * Return: 0 on success, -EEXIST if the address is there already (for IPv6:
+ *	   with any prefix length), -errno on failure
+ */
+int nl_addr_add(int s, unsigned int ifi, sa_family_t af,
+		const struct nl_entry *e)
+{
+	return nl_addr_req(s, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
+			   ifi, af, e);
+}
+
+/**
+ * nl_addr_del() - Remove an address from an interface
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @af:		Address family
+ * @e:		Address and prefix length
+ *
+ * Return: 0 on success, -EADDRNOTAVAIL if it's not there, -errno on failure
+ */
+int nl_addr_del(int s, unsigned int ifi, sa_family_t af,
+		const struct nl_entry *e)
+{
+	return nl_addr_req(s, RTM_DELADDR, 0, ifi, af, e);
 }
 
 /**
  * struct nl_link_q - Query for, and result of, a link lookup
- * @ifi:	Interface index
+ * @ifi:	Interface index, 0 to look up @name
+ * @found:	A link matched: @ifi is set
+ * @name:	IFLA_IFNAME, NUL-terminated, if @has_name
+ * @has_name:	@name is set
  * @mac:	IFLA_ADDRESS, if @has_mac
  * @has_mac:	@mac is set
  * @mtu:	IFLA_MTU, if @has_mtu
@@ -938,6 +1060,9 @@ int nl_addr_set(int s, unsigned int ifi, sa_family_t af,
  */
 struct nl_link_q {
 	unsigned int ifi;
+	int found;
+	char name[IFNAMSIZ];
+	int has_name;
 	unsigned char mac[6];
 	int has_mac;
 	uint32_t mtu;
@@ -945,7 +1070,7 @@ struct nl_link_q {
 };
 
 /**
- * nl_link_cb() - Read MAC address and MTU from an RTM_NEWLINK reply
+ * nl_link_cb() - Read index, name, MAC address and MTU of an RTM_NEWLINK
  * @nh:		Message
  * @arg:	struct nl_link_q
  */
@@ -956,7 +1081,7 @@ static void nl_link_cb(const struct nlmsghdr *nh, void *arg)
 	const char *p;
 	size_t left;
 
-	if (nh->nlmsg_type != RTM_NEWLINK)
+	if (nh->nlmsg_type != RTM_NEWLINK || q->found)
 		return;
 
 	p = nl_attrs(nh, sizeof(ifi), &left);
@@ -964,8 +1089,12 @@ static void nl_link_cb(const struct nlmsghdr *nh, void *arg)
 		return;
 	memcpy(&ifi, NLMSG_DATA(nh), sizeof(ifi));
 
-	if (ifi.ifi_index <= 0 || (unsigned int)ifi.ifi_index != q->ifi)
+	/* A lookup by name gets only the link of that name back */
+	if (ifi.ifi_index <= 0 ||
+	    (q->ifi && (unsigned int)ifi.ifi_index != q->ifi))
 		return;
+	q->ifi = (unsigned int)ifi.ifi_index;
+	q->found = 1;
 
 	for (;;) {
 		unsigned int type;
@@ -980,27 +1109,51 @@ static void nl_link_cb(const struct nlmsghdr *nh, void *arg)
 			q->has_mac = 1;
 		} else if (type == IFLA_MTU && !nl_get_u32(data, len, &q->mtu)) {
 			q->has_mtu = 1;
+		} else if (type == IFLA_IFNAME) {
+			/* NUL-terminated by the kernel: don't rely on it */
+			size_t n = strnlen(data, len);
+
+			if (n && n < sizeof(q->name)) {
+				memcpy(q->name, data, n);
+				q->name[n] = '\0';
+				q->has_name = 1;
+			}
 		}
 	}
 }
 
 /**
- * nl_link_get() - Look up one link
+ * nl_link_get() - Look up one link, by index or, with @q->ifi 0, by name
  * @s:		Netlink socket
  * @q:		Query, results filled on success
+ * @name:	Name to look up if @q->ifi is 0, NULL otherwise
  *
  * Return: 0 on success, -errno on failure (-ENODEV: no such link)
  */
-static int nl_link_get(int s, struct nl_link_q *q)
+static int nl_link_get(int s, struct nl_link_q *q, const char *name)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	size_t len;
+	int ret;
 
-	if (!q->ifi || q->ifi > INT_MAX)
+	if (q->ifi > INT_MAX || (!q->ifi && !name))
 		return -ENODEV;
 	ifi.ifi_index = (int)q->ifi;
 
 	nl_req_init(RTM_GETLINK, NLM_F_ACK, &ifi, sizeof(ifi));
-	return nl_do(s, nl_link_cb, q);
+	if (!q->ifi) {
+		len = strnlen(name, IFNAMSIZ);
+		if (!len || len >= IFNAMSIZ)
+			return -ENODEV;
+		if ((ret = nl_req_attr(IFLA_IFNAME, name, len + 1)))
+			return ret;
+	}
+
+	ret = nl_do(s, nl_link_cb, q);
+	if (ret)
+		return ret;
+
+	return q->found ? 0 : -ENODEV;
 }
 
 /**
@@ -1015,13 +1168,64 @@ int nl_link_get_mtu(int s, unsigned int ifi)
 	struct nl_link_q q = { .ifi = ifi };
 	int ret;
 
-	ret = nl_link_get(s, &q);
+	if (!ifi)
+		return -ENODEV;
+	ret = nl_link_get(s, &q, NULL);
 	if (ret)
 		return ret;
 	if (!q.has_mtu)
 		return -ENOENT;
 
 	return q.mtu > INT_MAX ? INT_MAX : (int)q.mtu;
+}
+
+/**
+ * nl_link_name() - Name of an interface, through netlink (no ioctl)
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @name:	Result, IFNAMSIZ bytes, NUL-terminated ("" on failure)
+ *
+ * if_indextoname() would need ioctl() on a socket: netlink works confined.
+ *
+ * Return: 0 on success, -ENODEV if there's no such interface, -errno on
+ *	   failure
+ */
+int nl_link_name(int s, unsigned int ifi, char *name)
+{
+	struct nl_link_q q = { .ifi = ifi };
+	int ret;
+
+	name[0] = '\0';
+	if (!ifi)
+		return -ENODEV;
+
+	ret = nl_link_get(s, &q, NULL);
+	if (ret)
+		return ret;
+	if (!q.has_name)
+		return -ENOENT;
+
+	memcpy(name, q.name, sizeof(q.name));
+	return 0;
+}
+
+/**
+ * nl_link_index() - Index of an interface by name, through netlink
+ * @s:		Netlink socket
+ * @name:	Interface name
+ *
+ * if_nametoindex() would need ioctl() on a socket: netlink works confined.
+ *
+ * Return: interface index, 0 if there's no such interface (or on failure)
+ */
+unsigned int nl_link_index(int s, const char *name)
+{
+	struct nl_link_q q = { .ifi = 0 };
+
+	if (nl_link_get(s, &q, name))
+		return 0;
+
+	return q.ifi;
 }
 
 /**
@@ -1113,168 +1317,302 @@ int nl_link_set_txqlen(int s, unsigned int ifi, uint32_t qlen)
 	return nl_do(s, NULL, NULL);
 }
 
-/* pasta --config-net: what we copy from the host interface, bounded */
-#define NL_DUP_MAX		64	/* addresses, and routes, per family */
-
 /**
- * struct nl_dup - Addresses or routes collected from a dump, to copy
- * @af:		Address family asked for
- * @ifi:	Host interface they must belong to
- * @n:		Entries used
- * @dropped:	Entries that didn't fit
- * @e:		Entries
- * @e.a:	Address, or route destination
- * @e.plen:	Its prefix length
- * @e.gw:	Route gateway, if @e.has_gw
- * @e.has_gw:	Route via a gateway
- * @e.prio:	Route metric (RTA_PRIORITY), 0 if none
- */
-struct nl_dup {
-	sa_family_t af;
-	unsigned int ifi;
-	int n, dropped;
-	struct {
-		unsigned char a[sizeof(struct in6_addr)];
-		int plen;
-		unsigned char gw[sizeof(struct in6_addr)];
-		int has_gw;
-		uint32_t prio;
-	} e[NL_DUP_MAX];
-};
-
-static struct nl_dup nl_dup;
-
-/**
- * nl_dup_collect() - Dump addresses or routes of a host interface into nl_dup
- * @s:		Netlink socket, init namespace
- * @ifi:	Host interface
- * @af:		Address family
- * @type:	RTM_GETADDR or RTM_GETROUTE
- * @hdr:	Request header (struct ifaddrmsg or rtmsg)
- * @len:	Its size
- * @cb:		Callback collecting one entry
- * @what:	"addresses" or "routes", for the message about a full table
+ * nl_req_nest() - Open a nested attribute in the request in nl_req
+ * @type:	Attribute type
+ * @off:	Its offset, set on success, for nl_req_nest_end()
  *
- * Return: 0 on success, -errno if the dump failed
+ * Return: 0 on success, -ENOBUFS if it doesn't fit
  */
-static int nl_dup_collect(int s, unsigned int ifi, sa_family_t af,
-			  uint16_t type, const void *hdr, size_t len,
-			  nl_cb_t cb, const char *what)
+static int nl_req_nest(uint16_t type, size_t *off)
 {
+	*off = NLMSG_ALIGN(nl_req.nh.nlmsg_len);
+	return nl_req_attr(type, "", 0);
+}
+
+/**
+ * nl_req_nest_end() - Close a nested attribute: its length covers the rest
+ * @off:	Offset from nl_req_nest()
+ */
+static void nl_req_nest_end(size_t off)
+{
+	struct rtattr rta;
+
+	memcpy(&rta, nl_req.b + off, sizeof(rta));
+	rta.rta_len = (unsigned short)(nl_req.nh.nlmsg_len - off);
+	memcpy(nl_req.b + off, &rta, sizeof(rta));
+}
+
+/**
+ * nl_link_promote_secondaries() - Keep IPv4 addresses of a subnet when its
+ *				   primary address is removed
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ *
+ * The first IPv4 address of a subnet on a link is its primary, the next
+ * ones secondaries, and removing the primary removes them all unless the
+ * promote_secondaries setting (ip-sysctl.rst) of the link is on. Following
+ * the host, a new address in the same subnet is added before the old one
+ * goes: it has to survive. Set through IFLA_AF_SPEC, as "ip link" would: no
+ * /proc/sys in the namespace is needed.
+ *
+ * Return: 0 on success, -errno on failure
+ */
+int nl_link_promote_secondaries(int s, unsigned int ifi)
+{
+	struct ifinfomsg ifm = { .ifi_family = AF_UNSPEC };
+	uint32_t on = 1;
+	size_t spec, inet, conf;
 	int ret;
 
-	memset(&nl_dup, 0, sizeof(nl_dup));
-	nl_dup.af = af;
-	nl_dup.ifi = ifi;
+	if (!ifi || ifi > INT_MAX)
+		return -ENODEV;
+	ifm.ifi_index = (int)ifi;
 
-	nl_req_init(type, NLM_F_DUMP, hdr, len);
-	if ((ret = nl_do(s, cb, &nl_dup)))
+	nl_req_init(RTM_NEWLINK, NLM_F_ACK, &ifm, sizeof(ifm));
+	if ((ret = nl_req_nest(IFLA_AF_SPEC, &spec)) ||
+	    (ret = nl_req_nest(AF_INET, &inet)) ||
+	    (ret = nl_req_nest(IFLA_INET_CONF, &conf)) ||
+	    (ret = nl_req_attr(IPV4_DEVCONF_PROMOTE_SECONDARIES, &on,
+			       sizeof(on))))
 		return ret;
-	if (nl_dup.dropped)
-		warn("--config-net: %i more %s on the host interface than the "
-		     "%i copied", nl_dup.dropped, what, NL_DUP_MAX);
+	nl_req_nest_end(conf);
+	nl_req_nest_end(inet);
+	nl_req_nest_end(spec);
+
+	return nl_do(s, NULL, NULL);
+}
+
+/**
+ * nl_entry_key() - Compare address (or destination), prefix length, metric
+ * @af:		Address family
+ * @x:		One address, or route
+ * @y:		The other
+ *
+ * What identifies a route to the kernel (with table and TOS, always main and
+ * 0 here): NLM_F_REPLACE replaces the route with the same key. An IPv6 route
+ * added without metric gets NL_RT6_PRIO_DEFAULT.
+ *
+ * Return: 1 if they're the same, 0 otherwise
+ */
+static int nl_entry_key(sa_family_t af, const struct nl_entry *x,
+			const struct nl_entry *y)
+{
+	uint32_t px = x->prio, py = y->prio;
+
+	if (af == AF_INET6) {
+		px = px ? px : NL_RT6_PRIO_DEFAULT;
+		py = py ? py : NL_RT6_PRIO_DEFAULT;
+	}
+
+	return x->plen == y->plen && px == py &&
+	       !memcmp(x->a, y->a, nl_af_len(af));
+}
+
+/**
+ * nl_entry_eq() - Compare two addresses, or routes, of a family
+ * @af:		Address family
+ * @x:		One
+ * @y:		The other
+ *
+ * Return: 1 if address (or destination), prefix length, gateway and metric
+ *	   are the same, 0 otherwise
+ */
+static int nl_entry_eq(sa_family_t af, const struct nl_entry *x,
+		       const struct nl_entry *y)
+{
+	return nl_entry_key(af, x, y) && x->has_gw == y->has_gw &&
+	       (!x->has_gw || !memcmp(x->gw, y->gw, nl_af_len(af)));
+}
+
+/**
+ * nl_set_init() - Empty a set of addresses or routes
+ * @set:	Set
+ * @af:		Address family of its entries
+ */
+void nl_set_init(struct nl_set *set, sa_family_t af)
+{
+	memset(set, 0, sizeof(*set));
+	set->af = af;
+}
+
+/**
+ * nl_set_has() - Look up an address or route in a set
+ * @set:	Set
+ * @e:		Entry, compared by nl_entry_eq()
+ *
+ * Return: 1 if it's there, 0 if not
+ */
+int nl_set_has(const struct nl_set *set, const struct nl_entry *e)
+{
+	int i;
+
+	for (i = 0; i < set->n; i++) {
+		if (nl_entry_eq(set->af, &set->e[i], e))
+			return 1;
+	}
 
 	return 0;
 }
 
 /**
- * nl_dup_addr_cb() - Collect a global address of the host interface
- * @nh:		RTM_NEWADDR message
- * @arg:	struct nl_dup
+ * nl_set_has_key() - Look up a route with the same key in a set
+ * @set:	Set
+ * @e:		Route
+ *
+ * Return: 1 if @set has a route to the same destination with the same
+ *	   metric (whatever the gateway), 0 if not
  */
-static void nl_dup_addr_cb(const struct nlmsghdr *nh, void *arg)
+int nl_set_has_key(const struct nl_set *set, const struct nl_entry *e)
 {
-	struct nl_dup *d = (struct nl_dup *)arg;
-	const char *p, *local = NULL, *address = NULL, *a;
-	struct ifaddrmsg ifa;
-	size_t left, alen = nl_af_len(d->af);
-	uint32_t flags;
+	int i;
 
-	if (nh->nlmsg_type != RTM_NEWADDR)
-		return;
-	p = nl_attrs(nh, sizeof(ifa), &left);
-	if (!p)
-		return;
-	memcpy(&ifa, NLMSG_DATA(nh), sizeof(ifa));
-	if (ifa.ifa_family != d->af || ifa.ifa_index != d->ifi ||
-	    ifa.ifa_scope != RT_SCOPE_UNIVERSE)
-		return;		/* link-local ones are the kernel's business */
-
-	flags = ifa.ifa_flags;
-	for (;;) {
-		unsigned int type;
-		const char *data;
-		size_t len;
-
-		if (!nl_attr_next(&p, &left, &type, &data, &len))
-			break;
-		if (type == IFA_FLAGS && nl_get_u32(data, len, &flags))
-			return;
-		if (type == IFA_LOCAL && len == alen)
-			local = data;
-		if (type == IFA_ADDRESS && len == alen)
-			address = data;
+	for (i = 0; i < set->n; i++) {
+		if (nl_entry_key(set->af, &set->e[i], e))
+			return 1;
 	}
 
-	a = local ? local : address;
-	if (!a || (flags & (IFA_F_DADFAILED | IFA_F_TENTATIVE)))
-		return;
-
-	if (d->n >= NL_DUP_MAX) {
-		d->dropped++;
-		return;
-	}
-	memcpy(d->e[d->n].a, a, alen);
-	d->e[d->n].plen = ifa.ifa_prefixlen;
-	d->n++;
+	return 0;
 }
 
 /**
- * nl_addr_dup() - Copy the global addresses of a host interface (--config-net)
- * @s_src:	Netlink socket, init namespace
- * @ifi_src:	Host interface
- * @s_dst:	Netlink socket, target namespace
- * @ifi_dst:	Interface in the target namespace
- * @af:		Address family
+ * nl_set_put() - Add an address or route to a set, unless it's there
+ * @set:	Set
+ * @e:		Entry
  *
- * Return: number of addresses copied, -errno if the dump failed
+ * Return: 0 on success (also if it was there), -ENOSPC if the set is full
+ *	   (counted in @set->dropped)
  */
-int nl_addr_dup(int s_src, unsigned int ifi_src, int s_dst,
-		unsigned int ifi_dst, sa_family_t af)
+int nl_set_put(struct nl_set *set, const struct nl_entry *e)
 {
-	struct ifaddrmsg ifa = { .ifa_family = af };
-	int i, ret, done = 0;
+	if (nl_set_has(set, e))
+		return 0;
 
-	if ((ret = nl_dup_collect(s_src, ifi_src, af, RTM_GETADDR, &ifa,
-				  sizeof(ifa), nl_dup_addr_cb, "addresses")))
+	if (set->n >= NL_SET_MAX) {
+		set->dropped++;
+		return -ENOSPC;
+	}
+
+	set->e[set->n++] = *e;
+	return 0;
+}
+
+/**
+ * struct nl_collect - Interface and set for nl_addr_collect_cb() and
+ *		       nl_route_collect_cb()
+ * @ifi:	Interface entries must belong to
+ * @set:	Set to add them to, with the family asked for
+ * @scope:	Scope of addresses to collect
+ */
+struct nl_collect {
+	unsigned int ifi;
+	struct nl_set *set;
+	unsigned char scope;
+};
+
+/**
+ * nl_addr_collect_cb() - Collect an address of an interface, of one scope
+ * @nh:		RTM_NEWADDR message
+ * @arg:	struct nl_collect
+ */
+static void nl_addr_collect_cb(const struct nlmsghdr *nh, void *arg)
+{
+	struct nl_collect *q = (struct nl_collect *)arg;
+	struct nl_entry e = { .plen = 0 };
+	struct nl_addr_attrs r;
+
+	if (nl_addr_parse(nh, q->set->af, &r) || r.ifa.ifa_index != q->ifi ||
+	    r.ifa.ifa_scope != q->scope)
+		return;
+
+	/* Global ones still in duplicate address detection (or that failed
+	 * it) aren't the interface's yet: link-local ones are wanted then
+	 */
+	if (r.flags & IFA_F_DADFAILED ||
+	    (q->scope == RT_SCOPE_UNIVERSE && r.flags & IFA_F_TENTATIVE))
+		return;
+
+	memcpy(e.a, r.a, nl_af_len(q->set->af));
+	e.plen = r.ifa.ifa_prefixlen;
+	nl_set_put(q->set, &e);
+}
+
+/**
+ * nl_addr_collect() - Add the global addresses of an interface to a set
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ * @set:	Set, of the address family to dump
+ *
+ * Addresses still in duplicate address detection, or that failed it, are
+ * left out: they aren't the interface's yet.
+ *
+ * Return: 0 on success, -errno if the dump failed
+ */
+int nl_addr_collect(int s, unsigned int ifi, struct nl_set *set)
+{
+	struct nl_collect q = { .ifi = ifi, .set = set,
+				.scope = RT_SCOPE_UNIVERSE };
+	struct ifaddrmsg ifa = { .ifa_family = set->af };
+
+	if (!nl_af_len(set->af))
+		return -EAFNOSUPPORT;
+
+	nl_req_init(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa));
+	return nl_do(s, nl_addr_collect_cb, &q);
+}
+
+/**
+ * nl_addr_ll_nodad() - Skip duplicate address detection for the IPv6
+ *			link-local addresses of an interface
+ * @s:		Netlink socket
+ * @ifi:	Interface index
+ *
+ * The kernel makes the link-local address when the link goes up, and keeps
+ * it tentative for a second or more (RFC 4862 5.4): the namespace couldn't
+ * talk to its gateway, the link-local fe80::1 in local mode, meanwhile. On
+ * the tap only we answer: nobody else could have the address. The address
+ * is replaced by itself, with IFA_F_NODAD, as the 2026 release does.
+ *
+ * Return: 0 on success, -errno on failure
+ */
+int nl_addr_ll_nodad(int s, unsigned int ifi)
+{
+	static struct nl_set ll;
+	struct nl_collect q = { .ifi = ifi, .set = &ll,
+				.scope = RT_SCOPE_LINK };
+	struct ifaddrmsg ifa = { .ifa_family = AF_INET6 };
+	int i, ret;
+
+	nl_set_init(&ll, AF_INET6);
+	nl_req_init(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa));
+	if ((ret = nl_do(s, nl_addr_collect_cb, &q)))
 		return ret;
 
-	for (i = 0; i < nl_dup.n; i++) {
-		ret = nl_addr_set(s_dst, ifi_dst, af, nl_dup.e[i].a,
-				  nl_dup.e[i].plen);
+	for (i = 0; i < ll.n; i++) {
+		ret = nl_addr_req(s, RTM_NEWADDR, NLM_F_REPLACE, ifi,
+				  AF_INET6, &ll.e[i]);
 		if (ret)
-			warn("--config-net: can't copy an address: %s",
-			     strerror(-ret));
-		else
-			done++;
+			return ret;
 	}
 
-	return done;
+	return 0;
 }
 
 /**
- * nl_dup_route_cb() - Collect a unicast route of the host interface
+ * nl_route_collect_cb() - Collect a unicast route of an interface
  * @nh:		RTM_NEWROUTE message
- * @arg:	struct nl_dup
+ * @arg:	struct nl_collect
  */
-static void nl_dup_route_cb(const struct nlmsghdr *nh, void *arg)
+static void nl_route_collect_cb(const struct nlmsghdr *nh, void *arg)
 {
-	struct nl_dup *d = (struct nl_dup *)arg;
-	size_t alen = nl_af_len(d->af);
+	struct nl_collect *q = (struct nl_collect *)arg;
+	sa_family_t af = q->set->af;
+	struct nl_entry e = { .plen = 0 };
+	size_t alen = nl_af_len(af);
 	struct nl_route_attrs r;
 	struct rtmsg rtm;
 
-	if (nl_route_parse(nh, d->af, &rtm, &r))
+	if (nl_route_parse(nh, af, &rtm, &r))
 		return;
 
 	/* Routes the kernel made for addresses come back with the addresses:
@@ -1282,123 +1620,89 @@ static void nl_dup_route_cb(const struct nlmsghdr *nh, void *arg)
 	 * links (multipath) are left out
 	 */
 	if (rtm.rtm_type != RTN_UNICAST || rtm.rtm_protocol == RTPROT_KERNEL ||
-	    r.mp || r.table != RT_TABLE_MAIN || r.oif != d->ifi)
+	    r.mp || r.table != RT_TABLE_MAIN || r.oif != q->ifi)
 		return;
-	if (d->af == AF_INET6 && r.dst &&
+	if (af == AF_INET6 && r.dst &&
 	    IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *)(const void *)r.dst))
 		return;
 
-	if (d->n >= NL_DUP_MAX) {
-		d->dropped++;
+	if (r.dst)
+		memcpy(e.a, r.dst, alen);
+	e.plen = rtm.rtm_dst_len;
+	if (r.gw) {
+		memcpy(e.gw, r.gw, alen);
+		e.has_gw = 1;
+		/* "onlink" on the host: the gateway is outside the
+		 * prefixes there, and will be in the namespace
+		 */
+		e.onlink = !!(rtm.rtm_flags & RTNH_F_ONLINK);
+	}
+	e.prio = r.prio;
+	nl_set_put(q->set, &e);
+}
+
+/**
+ * nl_route_collect() - Add the unicast routes of an interface to a set
+ * @s:		Netlink socket
+ * @ifi:	Interface index, output interface of the routes
+ * @set:	Set, of the address family to dump
+ *
+ * Return: 0 on success, -errno if the dump failed
+ */
+int nl_route_collect(int s, unsigned int ifi, struct nl_set *set)
+{
+	struct rtmsg rtm = { .rtm_family = set->af };
+	struct nl_collect q = { .ifi = ifi, .set = set };
+
+	if (!nl_af_len(set->af))
+		return -EAFNOSUPPORT;
+
+	nl_req_init(RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
+	return nl_do(s, nl_route_collect_cb, &q);
+}
+
+/**
+ * struct nl_addr_list_q - Result of nl_addr_list()
+ * @af:		Address family
+ * @addrs:	Array of struct in_addr or struct in6_addr
+ * @max:	Its entries
+ * @n:		Entries stored
+ * @full:	Some didn't fit
+ */
+struct nl_addr_list_q {
+	sa_family_t af;
+	unsigned char *addrs;
+	int max;
+	int n;
+	int full;
+};
+
+/**
+ * nl_addr_list_cb() - Store an address, unless it's stored already
+ * @nh:		RTM_NEWADDR message
+ * @arg:	struct nl_addr_list_q
+ */
+static void nl_addr_list_cb(const struct nlmsghdr *nh, void *arg)
+{
+	struct nl_addr_list_q *q = (struct nl_addr_list_q *)arg;
+	size_t alen = nl_af_len(q->af);
+	struct nl_addr_attrs r;
+	int i;
+
+	if (nl_addr_parse(nh, q->af, &r) || (r.flags & IFA_F_DADFAILED))
+		return;
+
+	for (i = 0; i < q->n; i++) {
+		if (!memcmp(q->addrs + (size_t)i * alen, r.a, alen))
+			return;
+	}
+
+	if (q->n >= q->max) {
+		q->full = 1;
 		return;
 	}
-	memset(&d->e[d->n], 0, sizeof(d->e[d->n]));
-	if (r.dst)
-		memcpy(d->e[d->n].a, r.dst, alen);
-	d->e[d->n].plen = rtm.rtm_dst_len;
-	if (r.gw) {
-		memcpy(d->e[d->n].gw, r.gw, alen);
-		d->e[d->n].has_gw = 1;
-	}
-	d->e[d->n].prio = r.prio;
-	d->n++;
-}
-
-/**
- * nl_route_dup() - Copy the routes of a host interface (--config-net)
- * @s_src:	Netlink socket, init namespace
- * @ifi_src:	Host interface
- * @s_dst:	Netlink socket, target namespace
- * @ifi_dst:	Interface in the target namespace
- * @af:		Address family
- *
- * Routes without a gateway go first: they make the gateways of the others
- * reachable. Routes already there (the default route, set before) are fine.
- *
- * Return: number of routes copied, -errno if the dump failed
- */
-int nl_route_dup(int s_src, unsigned int ifi_src, int s_dst,
-		 unsigned int ifi_dst, sa_family_t af)
-{
-	struct rtmsg q = { .rtm_family = af };
-	size_t alen = nl_af_len(af);
-	int i, pass, ret, done = 0;
-
-	if ((ret = nl_dup_collect(s_src, ifi_src, af, RTM_GETROUTE, &q,
-				  sizeof(q), nl_dup_route_cb, "routes")))
-		return ret;
-
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < nl_dup.n; i++) {
-			struct rtmsg rtm = {
-				.rtm_family	= af,
-				.rtm_dst_len	= (unsigned char)nl_dup.e[i].plen,
-				.rtm_table	= RT_TABLE_MAIN,
-				.rtm_protocol	= RTPROT_BOOT,
-				.rtm_type	= RTN_UNICAST,
-			};
-			uint32_t oif = ifi_dst;
-
-			if (nl_dup.e[i].has_gw != pass)
-				continue;
-
-			rtm.rtm_scope = pass ? RT_SCOPE_UNIVERSE :
-					       RT_SCOPE_LINK;
-			nl_req_init(RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE |
-				    NLM_F_EXCL, &rtm, sizeof(rtm));
-			if ((ret = nl_req_attr(RTA_OIF, &oif, sizeof(oif))) ||
-			    (nl_dup.e[i].plen &&
-			     (ret = nl_req_attr(RTA_DST, nl_dup.e[i].a,
-						alen))) ||
-			    (pass && (ret = nl_req_attr(RTA_GATEWAY,
-							nl_dup.e[i].gw,
-							alen))) ||
-			    (nl_dup.e[i].prio &&
-			     (ret = nl_req_attr(RTA_PRIORITY,
-						&nl_dup.e[i].prio,
-						sizeof(uint32_t)))))
-				return ret;
-
-			ret = nl_do(s_dst, NULL, NULL);
-			if (ret && ret != -EEXIST)
-				warn("--config-net: can't copy a route: %s",
-				     strerror(-ret));
-			else if (!ret)
-				done++;
-		}
-	}
-
-	return done;
-}
-
-/**
- * nl_link_name() - Name of an interface, through netlink (no ioctl)
- * @s:		Netlink socket
- * @ifi:	Interface index
- * @name:	Result, IFNAMSIZ bytes, NUL-terminated
- *
- * Return: 0 on success, negative error code otherwise
- */
-int nl_link_name(int s, unsigned int ifi, char *name)
-{
-	(void)s;
-	(void)ifi;
-	name[0] = '\0';
-	return -ENOSYS;
-}
-
-/**
- * nl_link_index() - Index of an interface by name, through netlink
- * @s:		Netlink socket
- * @name:	Interface name
- *
- * Return: interface index, 0 if there's no such interface
- */
-unsigned int nl_link_index(int s, const char *name)
-{
-	(void)s;
-	(void)name;
-	return 0;
+	memcpy(q->addrs + (size_t)q->n * alen, r.a, alen);
+	q->n++;
 }
 
 /**
@@ -1408,13 +1712,30 @@ unsigned int nl_link_index(int s, const char *name)
  * @addrs:	Result: array of struct in_addr or struct in6_addr
  * @max:	Entries in @addrs
  *
- * Return: number of addresses stored, negative error code on failure
+ * Every address a socket could be bound to: any scope (loopback and
+ * link-local included), tentative and deprecated ones too, each once even
+ * if several interfaces have it. Only addresses that failed duplicate
+ * address detection are left out: they can't be bound to.
+ *
+ * Return: number of addresses stored, -ENOSPC if there were more than @max
+ *	   (the list is incomplete: don't conclude that an address is gone),
+ *	   other negative error codes on failure
  */
 int nl_addr_list(int s, sa_family_t af, void *addrs, int max)
 {
-	(void)s;
-	(void)af;
-	(void)addrs;
-	(void)max;
-	return -ENOSYS;
+	struct nl_addr_list_q q = { .af = af, .addrs = addrs, .max = max };
+	struct ifaddrmsg ifa = { .ifa_family = af };
+	int ret;
+
+	if (!nl_af_len(af))
+		return -EAFNOSUPPORT;
+	if (max < 0)
+		return -EINVAL;
+
+	nl_req_init(RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa));
+	ret = nl_do(s, nl_addr_list_cb, &q);
+	if (ret)
+		return ret;
+
+	return q.full ? -ENOSPC : q.n;
 }

@@ -41,6 +41,16 @@
  * process that isn't our child without pidfd, which needs Linux 5.3, and the
  * check is cheap.
  *
+ * With --config-net, pasta gives the tap the configuration the host has:
+ * address, default route, and (unless -a, -g or --no-copy-*) every global
+ * address and route of the host interface; in local mode, with no host
+ * interface to copy, 169.254.2.1/16 via 169.254.2.2 and a default route via
+ * fe80::1. When the host changes (follow.c), pasta_ns_update() brings the tap
+ * to the new configuration with the same code as at start (pasta_ns_ip()):
+ * what's new first, then what we had added and isn't wanted any longer goes.
+ * What we added is recorded (NL_SET_MAX entries of each kind per IP version)
+ * so that nothing else is ever removed.
+ *
  * Limits: the child gets at most NS_READY_TIMEOUT_MS to create its
  * namespaces, and the inotify handler reads at most NS_QUIT_READS buffers of
  * events per wake-up, so that the loop keeps running whatever happens in the
@@ -542,6 +552,310 @@ int pasta_tap_open(struct ctx *c)
 	return 0;
 }
 
+/* What --config-net put on the tap, for each IP version ([0]: IPv4, [1]:
+ * IPv6). Following the host, what we added and isn't wanted any longer is
+ * removed, and nothing else: not the link-local addresses of the kernel, not
+ * what a user added in the namespace. Addresses and routes that were there
+ * before we tried to add them aren't ours either.
+ */
+static struct nl_set pasta_ns_addrs[2];
+static struct nl_set pasta_ns_routes[2];
+
+/* Scratch for pasta_ns_ip(): wanted now, and what's ours after a change */
+static struct nl_set pasta_want_addrs;
+static struct nl_set pasta_want_routes;
+static struct nl_set pasta_ns_kept;
+
+/**
+ * pasta_ns_msg() - Report a failure to add or remove an address or a route
+ * @fatal:	Start-up, and the configured address or the default route:
+ *		die(); otherwise (copies, or following the host) warn()
+ * @c:		Execution context
+ * @af:		Address family
+ * @route:	@e is a route, not an address
+ * @e:		Address or route
+ * @what:	"add" or "remove"
+ * @rc:		Negative error code
+ */
+static void pasta_ns_msg(int fatal, const struct ctx *c, sa_family_t af,
+			 int route, const struct nl_entry *e, const char *what,
+			 int rc)
+{
+	char a[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN];
+	char dst[INET6_ADDRSTRLEN + sizeof("/128")];
+
+	inet_ntop(af, e->a, a, sizeof(a));
+	inet_ntop(af, e->gw, gw, sizeof(gw));
+	if (route && !e->plen)
+		snprintf(dst, sizeof(dst), "default");
+	else
+		snprintf(dst, sizeof(dst), "%s/%i", a, e->plen);
+
+	logmsg(fatal ? LOG_ERR : LOG_WARNING,
+	       "Cannot %s %s %s%s%s on %s in namespace: %s", what,
+	       route ? "route" : "address", dst, e->has_gw ? " via " : "",
+	       e->has_gw ? gw : "", c->pasta_ifname, strerror(-rc));
+	if (fatal)
+		exit(EXIT_FAILURE);
+}
+
+/**
+ * pasta_ns_want() - Addresses and routes the configuration asks for
+ * @c:		Execution context
+ * @af:		Address family
+ * @addr_first:	Set if the first address is the configured one
+ * @route_first: Set if the first route is the default one
+ *
+ * Fills pasta_want_addrs with the configured address (in local mode:
+ * 169.254.2.1/16 for IPv4, none for IPv6), then, with copy_addrs, the global
+ * addresses of the host interface; pasta_want_routes with the default route
+ * via the configured gateway (in local mode 169.254.2.2, or fe80::1, on the
+ * tap), then, with copy_routes, the routes of the host interface. Nothing
+ * is copied in local mode: c->ifi4 or c->ifi6 is loopback then, and its
+ * 127.0.0.1 doesn't belong on the tap. An IP version without interface wants
+ * nothing.
+ */
+static void pasta_ns_want(const struct ctx *c, sa_family_t af,
+			  int *addr_first, int *route_first)
+{
+	unsigned int ifi = af == AF_INET6 ? c->ifi6 : c->ifi4;
+	int local, copy_addrs, copy_routes, plen, rc;
+	struct nl_entry e;
+	const char *ifname;
+
+	nl_set_init(&pasta_want_addrs, af);
+	nl_set_init(&pasta_want_routes, af);
+	*addr_first = *route_first = 0;
+	if (!ifi)
+		return;
+
+	memset(&e, 0, sizeof(e));
+	if (af == AF_INET) {
+		plen = c->ip4.prefix_len;
+		if (plen <= 0 || plen > 32)
+			plen = NS_PREFIX_LEN4_DEFAULT;
+
+		if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr)) {
+			memcpy(e.a, &c->ip4.addr, sizeof(c->ip4.addr));
+			e.plen = plen;
+			*addr_first = !nl_set_put(&pasta_want_addrs, &e);
+		}
+
+		memset(&e, 0, sizeof(e));
+		if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.gw)) {
+			uint32_t mask = htonl(0xffffffffU << (32 - plen));
+
+			memcpy(e.gw, &c->ip4.gw, sizeof(c->ip4.gw));
+			e.has_gw = 1;
+			/* -a outside the gateway's subnet: on-link anyway */
+			e.onlink = !!((c->ip4.addr.s_addr ^
+				       c->ip4.gw.s_addr) & mask);
+			*route_first = !nl_set_put(&pasta_want_routes, &e);
+		}
+
+		local = c->ip4.local;
+		copy_addrs = c->ip4.copy_addrs;
+		copy_routes = c->ip4.copy_routes;
+		ifname = c->ip4.ifname_out;
+	} else {
+		plen = c->ip6.prefix_len;
+		if (plen <= 0 || plen > 128)
+			plen = NS_PREFIX_LEN6_DEFAULT;
+
+		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr)) {
+			memcpy(e.a, &c->ip6.addr, sizeof(c->ip6.addr));
+			e.plen = plen;
+			*addr_first = !nl_set_put(&pasta_want_addrs, &e);
+		}
+
+		memset(&e, 0, sizeof(e));
+		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.gw)) {
+			memcpy(e.gw, &c->ip6.gw, sizeof(c->ip6.gw));
+			e.has_gw = 1;
+			e.onlink = !IN6_IS_ADDR_LINKLOCAL(&c->ip6.gw) &&
+				   !ip6_prefix_eq(&c->ip6.addr, &c->ip6.gw,
+						  plen);
+			*route_first = !nl_set_put(&pasta_want_routes, &e);
+		}
+
+		local = c->ip6.local;
+		copy_addrs = c->ip6.copy_addrs;
+		copy_routes = c->ip6.copy_routes;
+		ifname = c->ip6.ifname_out;
+	}
+
+	if (local)
+		return;
+
+	/* Man page, --config-net: every global address and route of the
+	 * host interface, after the ones above (the same ones: counted once)
+	 */
+	if (copy_addrs &&
+	    (rc = nl_addr_collect(nl_sock, ifi, &pasta_want_addrs)))
+		warn("Cannot read IPv%c addresses of %s to copy: %s",
+		     af == AF_INET ? '4' : '6', ifname, strerror(-rc));
+	if (copy_routes &&
+	    (rc = nl_route_collect(nl_sock, ifi, &pasta_want_routes)))
+		warn("Cannot read IPv%c routes of %s to copy: %s",
+		     af == AF_INET ? '4' : '6', ifname, strerror(-rc));
+
+	if (pasta_want_addrs.dropped || pasta_want_routes.dropped)
+		warn("--config-net: %i addresses and %i routes of %s left out, "
+		     "beyond the %i of each copied", pasta_want_addrs.dropped,
+		     pasta_want_routes.dropped, ifname, NL_SET_MAX);
+}
+
+/**
+ * pasta_ns_add() - Put wanted addresses, or routes, on the tap
+ * @c:		Execution context
+ * @route:	Routes, not addresses
+ * @have:	What's ours on the tap so far
+ * @want:	What we want there now
+ * @required:	The first entry of @want is the configured address, or the
+ *		default route: failing it at start-up is fatal
+ * @start:	Start-up, not an update
+ * @ours:	Set for each entry of @want that's ours now
+ *
+ * Routes without gateway go first: they make the gateways of the others
+ * reachable. At start-up a route that's there already stays as it is (and
+ * isn't ours); afterwards, a route to the same destination with the same
+ * metric is replaced (NLM_F_REPLACE): the default route moves to the new
+ * gateway in one step.
+ */
+static void pasta_ns_add(const struct ctx *c, int route,
+			 const struct nl_set *have, const struct nl_set *want,
+			 int required, int start, unsigned char *ours)
+{
+	size_t alen = want->af == AF_INET6 ? sizeof(struct in6_addr) :
+					     sizeof(struct in_addr);
+	int i, j, pass, rc;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < want->n; i++) {
+			const struct nl_entry *e = &want->e[i];
+
+			if (route ? e->has_gw != pass : pass)
+				continue;
+
+			if (route) {
+				rc = nl_route_add(nl_sock_ns, c->pasta_ifi,
+						  want->af, e, !start);
+				ours[i] = !rc || (rc == -EEXIST &&
+						  nl_set_has(have, e));
+				if (rc && rc != -EEXIST)
+					pasta_ns_msg(start && required && !i,
+						     c, want->af, 1, e, "add",
+						     rc);
+				continue;
+			}
+
+			/* IPv6 keeps one prefix length per address: ours
+			 * with the old one goes first, or we'd keep it
+			 */
+			for (j = 0; want->af == AF_INET6 && j < have->n; j++) {
+				const struct nl_entry *h = &have->e[j];
+
+				if (h->plen != e->plen &&
+				    !memcmp(h->a, e->a, alen) &&
+				    (rc = nl_addr_del(nl_sock_ns, c->pasta_ifi,
+						      AF_INET6, h)) &&
+				    rc != -EADDRNOTAVAIL)
+					pasta_ns_msg(0, c, AF_INET6, 0, h,
+						     "remove", rc);
+			}
+
+			rc = nl_addr_add(nl_sock_ns, c->pasta_ifi, want->af, e);
+			ours[i] = !rc || (rc == -EEXIST && nl_set_has(have, e));
+			if (rc && rc != -EEXIST)
+				pasta_ns_msg(start && required && !i, c,
+					     want->af, 0, e, "add", rc);
+		}
+	}
+}
+
+/**
+ * pasta_ns_prune() - Remove what's ours on the tap and no longer wanted
+ * @c:		Execution context
+ * @route:	Routes, not addresses
+ * @have:	What's ours on the tap, updated
+ * @want:	What we want there now
+ * @ours:	Entries of @want that are ours, from pasta_ns_add()
+ */
+static void pasta_ns_prune(const struct ctx *c, int route,
+			   struct nl_set *have, const struct nl_set *want,
+			   const unsigned char *ours)
+{
+	int i, rc;
+
+	nl_set_init(&pasta_ns_kept, want->af);
+	for (i = 0; i < want->n; i++) {
+		if (ours[i])
+			nl_set_put(&pasta_ns_kept, &want->e[i]);
+	}
+
+	for (i = 0; i < have->n; i++) {
+		const struct nl_entry *h = &have->e[i];
+
+		if (nl_set_has(want, h))
+			continue;
+
+		/* A wanted route with the same key replaced it: deleting it
+		 * without gateway, IPv6 would delete the new one
+		 */
+		if (route && nl_set_has_key(want, h))
+			continue;
+
+		if (route)
+			rc = nl_route_del(nl_sock_ns, c->pasta_ifi, want->af,
+					  h);
+		else
+			rc = nl_addr_del(nl_sock_ns, c->pasta_ifi, want->af,
+					 h);
+
+		/* Gone already (with an address, its routes go too) */
+		if (!rc || rc == (route ? -ESRCH : -EADDRNOTAVAIL))
+			continue;
+
+		/* Still there, still ours: try again next time */
+		pasta_ns_msg(0, c, want->af, route, h, "remove", rc);
+		nl_set_put(&pasta_ns_kept, h);
+	}
+
+	*have = pasta_ns_kept;
+}
+
+/**
+ * pasta_ns_ip() - Make addresses and routes of one IP version on the tap
+ *		   match the configuration
+ * @c:		Execution context
+ * @af:		Address family
+ * @start:	Start-up (dies if the configured address or the default route
+ *		can't be set), not an update (only warns)
+ *
+ * New addresses go first, so that the tap always has one of each IP version
+ * in use (IPv4 flushes every route of a link that loses its last address),
+ * then routes, then what's stale: routes, addresses. Link state and MTU are
+ * left alone.
+ */
+static void pasta_ns_ip(const struct ctx *c, sa_family_t af, int start)
+{
+	unsigned char ours_addrs[NL_SET_MAX] = { 0 };
+	unsigned char ours_routes[NL_SET_MAX] = { 0 };
+	int v6 = af == AF_INET6, addr_first, route_first;
+
+	pasta_ns_want(c, af, &addr_first, &route_first);
+
+	pasta_ns_add(c, 0, &pasta_ns_addrs[v6], &pasta_want_addrs,
+		     addr_first, start, ours_addrs);
+	pasta_ns_add(c, 1, &pasta_ns_routes[v6], &pasta_want_routes,
+		     route_first, start, ours_routes);
+
+	pasta_ns_prune(c, 1, &pasta_ns_routes[v6], &pasta_want_routes,
+		       ours_routes);
+	pasta_ns_prune(c, 0, &pasta_ns_addrs[v6], &pasta_want_addrs,
+		       ours_addrs);
+}
+
 /**
  * pasta_ns_conf() - Set up loopback, and with --config-net the tap device
  * @c:		Execution context
@@ -550,8 +864,7 @@ int pasta_tap_open(struct ctx *c)
  */
 void pasta_ns_conf(struct ctx *c)
 {
-	char buf[INET6_ADDRSTRLEN];
-	int rc, plen;
+	int rc;
 
 	/* Index 1 is always loopback: it's the first device of a netns */
 	if ((rc = nl_link_up(nl_sock_ns, 1, 0)))
@@ -586,89 +899,23 @@ void pasta_ns_conf(struct ctx *c)
 		die("Cannot bring up %s in namespace: %s", c->pasta_ifname,
 		    strerror(-rc));
 
-	if (c->ifi4) {
-		plen = c->ip4.prefix_len;
-		if (plen <= 0 || plen > 32)
-			plen = NS_PREFIX_LEN4_DEFAULT;
-
-		if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr)) {
-			rc = nl_addr_set(nl_sock_ns, c->pasta_ifi, AF_INET,
-					 &c->ip4.addr, plen);
-			if (rc)
-				die("Cannot set address %s/%i on %s in namespace: %s",
-				    inet_ntop(AF_INET, &c->ip4.addr, buf,
-					      sizeof(buf)),
-				    plen, c->pasta_ifname, strerror(-rc));
-		}
-
-		if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.gw)) {
-			uint32_t mask = htonl(0xffffffffU << (32 - plen));
-
-			/* -a outside the gateway's subnet: on-link anyway */
-			rc = nl_route_set_def(nl_sock_ns, c->pasta_ifi,
-					      AF_INET, &c->ip4.gw,
-					      (c->ip4.addr.s_addr ^
-					       c->ip4.gw.s_addr) & mask);
-			if (rc)
-				die("Cannot set default route via %s in namespace: %s",
-				    inet_ntop(AF_INET, &c->ip4.gw, buf,
-					      sizeof(buf)),
-				    strerror(-rc));
-		}
-	}
-
-	/* Man page, --config-net: every global address and route of the host
-	 * interface, after the ones above (already there: fine)
+	/* Following the host, a new IPv4 address of the same subnet comes
+	 * before the old one goes, as a secondary: it must survive that. Not
+	 * fatal: only a renumbering within a subnet needs it.
 	 */
-	if (c->ifi4 && c->ip4.copy_addrs &&
-	    (rc = nl_addr_dup(nl_sock, c->ifi4, nl_sock_ns, c->pasta_ifi,
-			      AF_INET)) < 0)
-		warn("Cannot copy IPv4 addresses to namespace: %s",
-		     strerror(-rc));
-	if (c->ifi4 && c->ip4.copy_routes &&
-	    (rc = nl_route_dup(nl_sock, c->ifi4, nl_sock_ns, c->pasta_ifi,
-			       AF_INET)) < 0)
-		warn("Cannot copy IPv4 routes to namespace: %s",
-		     strerror(-rc));
+	if (c->ifi4 &&
+	    (rc = nl_link_promote_secondaries(nl_sock_ns, c->pasta_ifi)))
+		debug("Cannot set promote_secondaries on %s: %s",
+		      c->pasta_ifname, strerror(-rc));
 
+	if (c->ifi4)
+		pasta_ns_ip(c, AF_INET, 1);
 	if (c->ifi6) {
-		plen = c->ip6.prefix_len;
-		if (plen <= 0 || plen > 128)
-			plen = NS_PREFIX_LEN6_DEFAULT;
-
-		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr)) {
-			rc = nl_addr_set(nl_sock_ns, c->pasta_ifi, AF_INET6,
-					 &c->ip6.addr, plen);
-			if (rc)
-				die("Cannot set address %s/%i on %s in namespace: %s",
-				    inet_ntop(AF_INET6, &c->ip6.addr, buf,
-					      sizeof(buf)),
-				    plen, c->pasta_ifname, strerror(-rc));
-		}
-
-		if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.gw)) {
-			rc = nl_route_set_def(nl_sock_ns, c->pasta_ifi,
-					      AF_INET6, &c->ip6.gw,
-					      !IN6_IS_ADDR_LINKLOCAL(&c->ip6.gw) &&
-					      !ip6_prefix_eq(&c->ip6.addr,
-							     &c->ip6.gw, plen));
-			if (rc)
-				die("Cannot set default route via %s in namespace: %s",
-				    inet_ntop(AF_INET6, &c->ip6.gw, buf,
-					      sizeof(buf)),
-				    strerror(-rc));
-		}
-
-		if (c->ip6.copy_addrs &&
-		    (rc = nl_addr_dup(nl_sock, c->ifi6, nl_sock_ns,
-				      c->pasta_ifi, AF_INET6)) < 0)
-			warn("Cannot copy IPv6 addresses to namespace: %s",
-			     strerror(-rc));
-		if (c->ip6.copy_routes &&
-		    (rc = nl_route_dup(nl_sock, c->ifi6, nl_sock_ns,
-				       c->pasta_ifi, AF_INET6)) < 0)
-			warn("Cannot copy IPv6 routes to namespace: %s",
-			     strerror(-rc));
+		if ((rc = nl_addr_ll_nodad(nl_sock_ns, c->pasta_ifi)))
+			debug("Cannot skip duplicate address detection for "
+			      "link-local addresses of %s: %s",
+			      c->pasta_ifname, strerror(-rc));
+		pasta_ns_ip(c, AF_INET6, 1);
 	}
 }
 
@@ -876,11 +1123,33 @@ void pasta_netns_quit_timer(struct ctx *c)
  * @c:		Execution context, with the new configuration
  * @old4:	IPv4 configuration before the change
  * @old6:	IPv6 configuration before the change
+ *
+ * Only with --config-net: otherwise the namespace isn't ours to configure.
+ * What the old configuration put on the tap is in pasta_ns_addrs and
+ * pasta_ns_routes, with the copies of the host's addresses and routes that
+ * @old4 and @old6 don't tell: those only go to the log. Runs confined, from
+ * the timer: netlink requests only (see nl_do()), and failures only warn.
  */
 void pasta_ns_update(struct ctx *c, const struct ip4_ctx *old4,
 		     const struct ip6_ctx *old6)
 {
-	(void)c;
-	(void)old4;
-	(void)old6;
+	char o4[INET_ADDRSTRLEN], n4[INET_ADDRSTRLEN];
+	char o6[INET6_ADDRSTRLEN], n6[INET6_ADDRSTRLEN];
+
+	if (!c->pasta_conf_ns || c->splice_only || !c->pasta_ifi)
+		return;
+
+	debug("Updating %s in namespace: %s%s -> %s%s, %s%s -> %s%s",
+	      c->pasta_ifname,
+	      inet_ntop(AF_INET, &old4->addr, o4, sizeof(o4)),
+	      old4->local ? " (local)" : "",
+	      inet_ntop(AF_INET, &c->ip4.addr, n4, sizeof(n4)),
+	      c->ip4.local ? " (local)" : "",
+	      inet_ntop(AF_INET6, &old6->addr, o6, sizeof(o6)),
+	      old6->local ? " (local)" : "",
+	      inet_ntop(AF_INET6, &c->ip6.addr, n6, sizeof(n6)),
+	      c->ip6.local ? " (local)" : "");
+
+	pasta_ns_ip(c, AF_INET, 0);
+	pasta_ns_ip(c, AF_INET6, 0);
 }

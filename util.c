@@ -662,7 +662,7 @@ bool sock_local_is(int s, int af, const void *addr)
 		struct sockaddr sa;
 		struct sockaddr_in a4;
 		struct sockaddr_in6 a6;
-	} sa;
+	} sa = { .a6 = { .sin6_family = AF_UNSPEC } };
 	socklen_t sl = sizeof(sa);
 
 	if (getsockname(s, &sa.sa, &sl))

@@ -12,6 +12,12 @@
 #             and, with a second address and route on the host, copies of them
 #           lo UP
 #
+# Last, local mode: the host namespace loses its addresses and routes, so
+# there's no interface to take a configuration from, and the tap (tap0) gets
+# 169.254.2.1/16, default via 169.254.2.2, default via fe80::1, nothing else
+# (man page, "Local mode for disconnected setups"). With REF_PASTA set to the
+# 2026 reference's pasta, its namespace is compared with ours.
+#
 # Everything is read back with ip(8) from inside pasta's namespace: nothing
 # here sends traffic, except one ping to the gateway to learn our MAC.
 
@@ -110,3 +116,58 @@ else
 	fail pasta_config_net_i_no_default_route_addr "pasta -i dummy7 did not start: $(tail -2 "$TMP/pasta.log" | tr '\n' ' ')"
 fi
 in_host ip link del dummy7
+
+# --- Local mode: no address and no route on the host besides loopback, for
+# either IP version (an address without route is still a template for the
+# reference). Nothing is copied: c->ifi4 is loopback in local mode, and its
+# 127.0.0.1 mustn't reach the tap
+in_host ip addr flush dev eth0 scope global
+
+# local_state: what local mode sets up, interface name left out
+local_state() {
+	local lif
+	lif=$(in_ns ip -o link show | awk -F': ' '$2 != "lo" { print $2; exit }')
+	in_ns ip -o addr show dev "$lif" scope global | awk '{ print $3, $4 }' | sort
+	in_ns ip -4 route show default | awk '{ print $1, $2, $3 }'
+	in_ns ip -6 route show default | awk '{ print $1, $2, $3 }' | sort -u
+}
+
+if pasta_start --config-net; then
+	LIF=$(in_ns ip -o link show | awk -F': ' '$2 != "lo" { print $2; exit }')
+	check pasta_config_net_local_addr4 \
+		sh -c "nsenter -t $NS_PID -n ip -o -4 addr show dev $LIF | grep -q ' inet 169.254.2.1/16 '"
+	check pasta_config_net_local_route4 \
+		sh -c "nsenter -t $NS_PID -n ip -4 route show default | grep -q '^default via 169.254.2.2 dev $LIF'"
+	check pasta_config_net_local_route6 \
+		sh -c "nsenter -t $NS_PID -n ip -6 route show default | grep -q '^default via fe80::1 dev $LIF'"
+	check pasta_config_net_local_no_addr6 \
+		sh -c "! nsenter -t $NS_PID -n ip -6 addr show dev $LIF scope global | grep -q inet6"
+	check pasta_config_net_local_no_copy \
+		sh -c "! nsenter -t $NS_PID -n ip -o addr show dev $LIF | grep -Eq '127\.0\.0\.1|$HOST4|$HOST6/'"
+	check pasta_config_net_local_ll_nodad \
+		sh -c "nsenter -t $NS_PID -n ip -6 addr show dev $LIF scope link | grep -q nodad"
+	local_state > "$TMP/local.ours"
+	in_ns ip addr show || true
+	in_ns ip route show || true
+	in_ns ip -6 route show || true
+	pasta_stop
+else
+	fail pasta_config_net_local_addr4 "pasta --config-net did not start without routes: $(tail -2 "$TMP/pasta.log" | tr '\n' ' ')"
+fi
+
+if [ -n "${REF_PASTA:-}" ] && [ -x "$REF_PASTA" ] && [ -f "$TMP/local.ours" ]; then
+	# The reference picks its mode from its name: a "pasta" link to it
+	ln -sf "$(readlink -f "$REF_PASTA")" "$TMP/pasta"
+	if PASTA="$TMP/pasta" pasta_start --config-net; then
+		sleep 1		# it configures IPv6 after the child starts
+		local_state > "$TMP/local.ref"
+		pasta_stop
+		check pasta_config_net_local_as_reference \
+			diff "$TMP/local.ref" "$TMP/local.ours"
+	else
+		fail pasta_config_net_local_as_reference "reference didn't start"
+	fi
+else
+	skip pasta_config_net_local_as_reference "REF_PASTA not set"
+fi
+# Last section: the host namespace stays as it is, and goes with the case

@@ -35,6 +35,7 @@ static int verbose;
 
 static struct {
 	int n;
+	struct in_addr srcs[4];		/* of the first four replies */
 	struct in_addr src, dst;
 	in_port_t sport, dport;
 	uint8_t data[4096];
@@ -46,6 +47,8 @@ void tap_udp4_send(const struct ctx *c, struct in_addr src, in_port_t sport,
 		   const void *in, size_t len)
 {
 	(void)c;
+	if (sent.n < 4)
+		sent.srcs[sent.n] = src;
 	sent.n++;
 	sent.src = src;
 	sent.dst = dst;
@@ -289,11 +292,22 @@ static void check_full_options(int lease)
 	char names[1024];
 
 	parse_reply(&o);
-	if (lease)
+	if (lease && ctx.no_follow) {
 		CHECK(o.len[OPT_LEASE_TIME] == 4 &&
 		      get_be32(o.val[OPT_LEASE_TIME]) == 0xffffffff);
-	else
-		CHECK(!o.seen[OPT_LEASE_TIME]);
+		CHECK(!o.seen[OPT_RENEWAL_TIME] && !o.seen[OPT_REBINDING_TIME]);
+	} else if (lease) {
+		/* Following the host: short lease, RFC 2131 4.4.5 T1, T2 */
+		CHECK(o.len[OPT_LEASE_TIME] == 4 &&
+		      get_be32(o.val[OPT_LEASE_TIME]) == 120);
+		CHECK(o.len[OPT_RENEWAL_TIME] == 4 &&
+		      get_be32(o.val[OPT_RENEWAL_TIME]) == 60);
+		CHECK(o.len[OPT_REBINDING_TIME] == 4 &&
+		      get_be32(o.val[OPT_REBINDING_TIME]) == 105);
+	} else {
+		CHECK(!o.seen[OPT_LEASE_TIME] && !o.seen[OPT_RENEWAL_TIME] &&
+		      !o.seen[OPT_REBINDING_TIME]);
+	}
 	CHECK(opt_is_ip(&o, OPT_NETMASK, "255.255.255.0"));
 	CHECK(opt_is_ip(&o, OPT_BROADCAST, "198.51.100.255"));
 	CHECK(opt_is_ip(&o, OPT_ROUTER, "198.51.100.1"));
@@ -387,6 +401,180 @@ static void test_request(void)
 	req_end(&r);
 	CHECK(feed(dhcp, &ctx, r.b, r.len) == 0);
 	CHECK(sent.n == 0);
+}
+
+/* --no-follow: infinite lease, as before following existed */
+static void test_no_follow(void)
+{
+	struct req r;
+
+	ctx.no_follow = 1;
+	req_init(&r, DHCPDISCOVER);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	check_common_reply(DHCPOFFER);
+	check_full_options(1);
+
+	req_init(&r, DHCPREQUEST);
+	memcpy(r.b + 8 + DHCP_OFF_CIADDR, "\xc6\x33\x64\x02", 4);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	check_common_reply(DHCPACK);
+	check_full_options(1);
+	ctx.no_follow = 0;
+}
+
+/* The host's address and gateway changed: the guest's renewal, reboot or
+ * late selection gets what RFC 2131 4.3.2 says, with server identifiers a
+ * client that checks them accepts
+ */
+static void test_renumbered(void)
+{
+	struct parsed o;
+	struct req r;
+	uint32_t a;
+
+	dhcp_init();
+
+	/* Offer from the old configuration: identifier 198.51.100.1 */
+	req_init(&r, DHCPDISCOVER);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	check_common_reply(DHCPOFFER);
+
+	/* follow.c rewrites the context */
+	inet_pton(AF_INET, "203.0.113.7", &ctx.ip4.addr);
+	inet_pton(AF_INET, "203.0.113.1", &ctx.ip4.gw);
+
+	/* RENEWING the old address: two NAKs, current identifier first */
+	req_init(&r, DHCPREQUEST);
+	memcpy(r.b + 8 + DHCP_OFF_CIADDR, "\xc6\x33\x64\x02", 4);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	CHECK(sent.n == 2);
+	CHECK(sent.srcs[0].s_addr == ip("203.0.113.1"));
+	CHECK(sent.srcs[1].s_addr == ip("198.51.100.1"));
+	CHECK(parse_reply(&o) == 0 && o.val[OPT_MSG_TYPE][0] == DHCPNAK);
+	CHECK(opt_is_ip(&o, OPT_SERVER_ID, "198.51.100.1"));
+	CHECK(!memcmp(sent.data + DHCP_OFF_YIADDR, "\0\0\0\0", 4));
+	CHECK(!memcmp(sent.data + DHCP_OFF_CIADDR, "\0\0\0\0", 4));
+
+	/* INIT-REBOOT with the old address: same */
+	req_init(&r, DHCPREQUEST);
+	a = ip("198.51.100.2");
+	req_opt(&r, OPT_REQUESTED_ADDR, &a, 4);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	CHECK(sent.n == 2);
+	CHECK(parse_reply(&o) == 0 && o.val[OPT_MSG_TYPE][0] == DHCPNAK);
+
+	/* SELECTING our old offer (old identifier), old address: NAK */
+	req_init(&r, DHCPREQUEST);
+	a = ip("198.51.100.1");
+	req_opt(&r, OPT_SERVER_ID, &a, 4);
+	a = ip("198.51.100.2");
+	req_opt(&r, OPT_REQUESTED_ADDR, &a, 4);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	CHECK(sent.n == 2);
+
+	/* Still another server's identifier: quiet */
+	req_init(&r, DHCPREQUEST);
+	a = ip("198.51.100.99");
+	req_opt(&r, OPT_SERVER_ID, &a, 4);
+	a = ip("203.0.113.7");
+	req_opt(&r, OPT_REQUESTED_ADDR, &a, 4);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1 && sent.n == 0);
+
+	/* Back to DISCOVER: the new address, the new identifier */
+	req_init(&r, DHCPDISCOVER);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	CHECK(sent.n == 1 && sent.src.s_addr == ip("203.0.113.1"));
+	CHECK(!memcmp(sent.data + DHCP_OFF_YIADDR, "\xcb\x00\x71\x07", 4));
+	CHECK(parse_reply(&o) == 0 && opt_is_ip(&o, OPT_ROUTER, "203.0.113.1"));
+	CHECK(opt_is_ip(&o, OPT_SERVER_ID, "203.0.113.1"));
+
+	/* ...and from now on, one NAK only: the offer had the same one */
+	req_init(&r, DHCPREQUEST);
+	memcpy(r.b + 8 + DHCP_OFF_CIADDR, "\xc6\x33\x64\x02", 4);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1 && sent.n == 1);
+
+	/* RENEWING the new address: ACK */
+	req_init(&r, DHCPREQUEST);
+	memcpy(r.b + 8 + DHCP_OFF_CIADDR, "\xcb\x00\x71\x07", 4);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1 && sent.n == 1);
+	CHECK(parse_reply(&o) == 0 && o.val[OPT_MSG_TYPE][0] == DHCPACK);
+
+	/* Only the gateway changed: renewal ACKed with the new router,
+	 * a request naming the identifier of our last offer too
+	 */
+	inet_pton(AF_INET, "203.0.113.254", &ctx.ip4.gw);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1 && sent.n == 1);
+	CHECK(parse_reply(&o) == 0 && o.val[OPT_MSG_TYPE][0] == DHCPACK);
+	CHECK(opt_is_ip(&o, OPT_ROUTER, "203.0.113.254"));
+	CHECK(opt_is_ip(&o, OPT_SERVER_ID, "203.0.113.254"));
+	req_init(&r, DHCPREQUEST);
+	a = ip("203.0.113.1");
+	req_opt(&r, OPT_SERVER_ID, &a, 4);
+	a = ip("203.0.113.7");
+	req_opt(&r, OPT_REQUESTED_ADDR, &a, 4);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1 && sent.n == 1);
+	CHECK(parse_reply(&o) == 0 && o.val[OPT_MSG_TYPE][0] == DHCPACK);
+
+	ctx_setup();
+	dhcp_init();
+}
+
+/* Local mode: 169.254.2.1/16, router and server identifier 169.254.2.2 */
+static void test_local(void)
+{
+	struct parsed o;
+	struct req r;
+
+	ctx.ip4.local = 1;
+	inet_pton(AF_INET, "169.254.2.1", &ctx.ip4.addr);
+	inet_pton(AF_INET, "169.254.2.2", &ctx.ip4.gw);
+	ctx.ip4.prefix_len = 16;
+	memset(ctx.ip4.dns, 0, sizeof(ctx.ip4.dns));
+
+	req_init(&r, DHCPDISCOVER);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1);
+	CHECK(sent.n == 1 && sent.src.s_addr == ip("169.254.2.2"));
+	CHECK(!memcmp(sent.data + DHCP_OFF_YIADDR, "\xa9\xfe\x02\x01", 4));
+	CHECK(parse_reply(&o) == 0 && o.val[OPT_MSG_TYPE][0] == DHCPOFFER);
+	CHECK(opt_is_ip(&o, OPT_SERVER_ID, "169.254.2.2"));
+	CHECK(opt_is_ip(&o, OPT_ROUTER, "169.254.2.2"));
+	CHECK(opt_is_ip(&o, OPT_NETMASK, "255.255.0.0"));
+	CHECK(opt_is_ip(&o, OPT_BROADCAST, "169.254.255.255"));
+	CHECK(!o.seen[OPT_CLASSLESS_ROUTES] && !o.seen[OPT_DNS]);
+	CHECK(get_be32(o.val[OPT_LEASE_TIME]) == 120);
+
+	/* Selected, then renewed */
+	req_init(&r, DHCPREQUEST);
+	req_opt(&r, OPT_SERVER_ID, "\xa9\xfe\x02\x02", 4);
+	req_opt(&r, OPT_REQUESTED_ADDR, "\xa9\xfe\x02\x01", 4);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1 && sent.n == 1);
+	CHECK(parse_reply(&o) == 0 && o.val[OPT_MSG_TYPE][0] == DHCPACK);
+
+	/* The host got a network: the local lease is refused */
+	ctx_setup();
+	req_init(&r, DHCPREQUEST);
+	memcpy(r.b + 8 + DHCP_OFF_CIADDR, "\xa9\xfe\x02\x01", 4);
+	req_end(&r);
+	CHECK(feed(dhcp, &ctx, r.b, r.len) == 1 && sent.n == 2);
+	CHECK(sent.srcs[0].s_addr == ip("198.51.100.1"));
+	CHECK(parse_reply(&o) == 0 && o.val[OPT_MSG_TYPE][0] == DHCPNAK);
+	CHECK(opt_is_ip(&o, OPT_SERVER_ID, "169.254.2.2"));
+
+	ctx_setup();
+	dhcp_init();
 }
 
 static void test_inform_release(void)
@@ -922,6 +1110,9 @@ int main(int argc, char **argv)
 
 	test_discover();
 	test_request();
+	test_no_follow();
+	test_renumbered();
+	test_local();
 	test_inform_release();
 	test_malformed();
 	test_options_config();

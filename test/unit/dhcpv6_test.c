@@ -165,6 +165,9 @@ struct reply_parsed {
 	int n_fqdn, fqdn_flags;
 	uint8_t fqdn[256];		/* name in wire format */
 	size_t fqdn_len;
+	uint32_t info_refresh;		/* 0: no option 32 */
+	uint32_t sol_max_rt;		/* 0: no option 82 */
+	int status_msg_len;
 };
 
 static int opts_parse(const uint8_t *m, size_t len, struct reply_parsed *r,
@@ -221,10 +224,22 @@ static int opts_parse(const uint8_t *m, size_t len, struct reply_parsed *r,
 		case OPT_STATUS_CODE:
 			if (olen < 2)
 				return -1;
-			if (ia >= 0)
+			if (ia >= 0) {
 				r->ia_status[ia] = get_be16(d);
-			else
+			} else {
 				r->status = get_be16(d);
+				r->status_msg_len = olen - 2;
+			}
+			break;
+		case OPT_INFO_REFRESH_TIME:
+			if (olen != 4 || ia >= 0 || r->info_refresh)
+				return -1;
+			r->info_refresh = get_be32(d);
+			break;
+		case OPT_SOL_MAX_RT:
+			if (olen != 4 || ia >= 0 || r->sol_max_rt)
+				return -1;
+			r->sol_max_rt = get_be32(d);
 			break;
 		case OPT_RAPID_COMMIT:
 			if (olen)
@@ -318,9 +333,10 @@ static void test_solicit(void)
 	CHECK(r.has_serverid == 1 && r.serverid_ok);
 	CHECK(r.has_clientid == 1 && r.clientid_ok);
 	CHECK(r.n_ia == 1 && r.iaid[0] == 0x01020304);
-	CHECK(r.t1[0] <= r.t2[0]);
+	CHECK(r.t1[0] == 60 && r.t2[0] == 96);
 	CHECK(r.n_addr[0] == 1 && IN6_ARE_ADDR_EQUAL(&r.addr[0][0], &ours));
-	CHECK(r.pref[0][0] == 0xffffffff && r.valid[0][0] == 0xffffffff);
+	CHECK(r.pref[0][0] == 120 && r.valid[0][0] == 120);
+	CHECK(!r.sol_max_rt && !r.info_refresh);
 	CHECK(r.preference == 255 && !r.rapid);
 	CHECK(r.n_dns == 1 && IN6_ARE_ADDR_EQUAL(&r.dns[0], &ctx.ip6.dns[0]));
 	CHECK(r.n_search == 2 && !strcmp(r.search[0], "example.com") &&
@@ -410,7 +426,7 @@ static void test_request(void)
 		      r.clientid_ok);
 		CHECK(r.n_ia == 1 && r.iaid[0] == 7 && r.n_addr[0] == 2);
 		CHECK(IN6_ARE_ADDR_EQUAL(&r.addr[0][0], &ours));
-		CHECK(r.valid[0][0] == 0xffffffff);
+		CHECK(r.valid[0][0] == 120 && r.t1[0] == 60);
 		CHECK(IN6_ARE_ADDR_EQUAL(&r.addr[0][1], &old));
 		CHECK(r.valid[0][1] == 0 && r.pref[0][1] == 0);
 		CHECK(r.n_dns == 1 && r.n_search == 2 && !r.preference);
@@ -529,6 +545,14 @@ static void test_info_request(void)
 	r = reply_parse();
 	CHECK(r.ok && r.type == TYPE_REPLY && !r.n_ia && r.clientid_ok);
 	CHECK(r.n_dns == 1 && r.n_search == 2);
+	CHECK(r.info_refresh == 600);
+
+	/* --no-follow: the default refresh time (a day) will do */
+	ctx.no_follow = 1;
+	CHECK(feed() == 1 && out.sent == 1);
+	r = reply_parse();
+	CHECK(r.ok && r.n_dns == 1 && !r.info_refresh);
+	ctx_init();
 
 	/* Client ID is optional here */
 	msg_start(TYPE_INFORMATION_REQUEST);
@@ -795,6 +819,144 @@ static void test_fqdn(void)
 	ctx.fqdn[0] = 0;
 }
 
+/* --no-follow: infinite lifetimes, T1 and T2, as before following */
+static void test_no_follow(void)
+{
+	struct reply_parsed r;
+
+	ctx.no_follow = 1;
+	msg_start(TYPE_SOLICIT);
+	opt_clientid();
+	opt_ia_na(1, NULL);
+	CHECK(feed() == 1 && out.sent == 1);
+	r = reply_parse();
+	CHECK(r.ok && r.n_ia == 1 && r.n_addr[0] == 1);
+	CHECK(r.t1[0] == 0xffffffff && r.t2[0] == 0xffffffff);
+	CHECK(r.pref[0][0] == 0xffffffff && r.valid[0][0] == 0xffffffff);
+
+	msg_start(TYPE_RENEW);
+	opt_clientid();
+	opt_serverid(our_duid, sizeof(our_duid));
+	opt_ia_na(1, "2001:db8::2");
+	CHECK(feed() == 1 && out.sent == 1);
+	r = reply_parse();
+	CHECK(r.ok && r.n_addr[0] == 1 && r.valid[0][0] == 0xffffffff);
+	ctx_init();
+}
+
+/* The host's address changed: RENEW and REBIND of the old one get it back
+ * with zero lifetimes, next to the new one; CONFIRM fails
+ */
+static void test_renumbered(void)
+{
+	struct in6_addr old = a6("2001:db8::2"), new = a6("2001:db8:5::2");
+	static const uint8_t types[] = { TYPE_RENEW, TYPE_REBIND };
+	struct reply_parsed r;
+	unsigned int i;
+
+	ctx.ip6.addr = new;
+	for (i = 0; i < sizeof(types); i++) {
+		msg_start(types[i]);
+		opt_clientid();
+		if (types[i] == TYPE_RENEW)
+			opt_serverid(our_duid, sizeof(our_duid));
+		opt_ia_na(3, "2001:db8::2");
+		CHECK(feed() == 1 && out.sent == 1);
+		r = reply_parse();
+		CHECK(r.ok && r.type == TYPE_REPLY && r.n_ia == 1);
+		CHECK(r.ia_status[0] == -1 && r.t1[0] == 60 && r.t2[0] == 96);
+		CHECK(r.n_addr[0] == 2);
+		CHECK(IN6_ARE_ADDR_EQUAL(&r.addr[0][0], &new) &&
+		      r.pref[0][0] == 120 && r.valid[0][0] == 120);
+		CHECK(IN6_ARE_ADDR_EQUAL(&r.addr[0][1], &old) &&
+		      !r.pref[0][1] && !r.valid[0][1]);
+	}
+
+	msg_start(TYPE_CONFIRM);
+	opt_clientid();
+	opt_ia_na(3, "2001:db8::2");
+	CHECK(feed() == 1 && out.sent == 1);
+	r = reply_parse();
+	CHECK(r.ok && r.status == STATUS_NOTONLINK);
+	ctx_init();
+}
+
+/* Local mode: no global address to give */
+static void test_local(void)
+{
+	struct in6_addr old = a6("2001:db8::2"), fe80_1 = a6("fe80::1");
+	struct reply_parsed r;
+
+	ctx.ip6.local = 1;
+	ctx.ip6.addr = in6addr_any;
+	ctx.ip6.gw = ctx.ip6.addr_ll = fe80_1;
+
+	/* ADVERTISE: no IA, NoAddrsAvail with a message, SOL_MAX_RT 60 */
+	msg_start(TYPE_SOLICIT);
+	opt_clientid();
+	opt_ia_na(1, NULL);
+	put_be16(msg + 4, (uint16_t)mlen);
+	CHECK(feed_to("fe80::5", "ff02::1:2", mlen) == 1 && out.sent == 1);
+	CHECK(IN6_ARE_ADDR_EQUAL(&out.src, &fe80_1));
+	out.src = a6("fe80::1:2");	/* what reply_parse() expects */
+	r = reply_parse();
+	CHECK(r.ok && r.type == TYPE_ADVERTISE && !r.n_ia);
+	CHECK(r.status == STATUS_NOADDRSAVAIL && r.status_msg_len > 0);
+	CHECK(r.sol_max_rt == 60 && r.preference == 255);
+	CHECK(r.n_dns == 1 && r.n_search == 2);
+
+	/* ...not with --no-follow: nothing will change */
+	ctx.no_follow = 1;
+	CHECK(feed_to("fe80::5", "ff02::1:2", mlen) == 1 && out.sent == 1);
+	out.src = a6("fe80::1:2");
+	r = reply_parse();
+	CHECK(r.ok && r.status == STATUS_NOADDRSAVAIL && !r.sol_max_rt);
+	ctx.no_follow = 0;
+
+	/* Rapid commit: REPLY with the IA_NA, NoAddrsAvail in it */
+	opt(OPT_RAPID_COMMIT, NULL, 0);
+	put_be16(msg + 4, (uint16_t)mlen);
+	CHECK(feed_to("fe80::5", "ff02::1:2", mlen) == 1 && out.sent == 1);
+	out.src = a6("fe80::1:2");
+	r = reply_parse();
+	CHECK(r.ok && r.type == TYPE_REPLY && r.rapid && r.n_ia == 1);
+	CHECK(r.ia_status[0] == STATUS_NOADDRSAVAIL && !r.n_addr[0]);
+	CHECK(!r.t1[0] && !r.t2[0]);
+
+	/* RENEW of the address from before: back with zero lifetimes,
+	 * NoAddrsAvail for the IA
+	 */
+	msg_start(TYPE_RENEW);
+	opt_clientid();
+	opt_serverid(our_duid, sizeof(our_duid));
+	opt_ia_na(1, "2001:db8::2");
+	put_be16(msg + 4, (uint16_t)mlen);
+	CHECK(feed_to("fe80::5", "ff02::1:2", mlen) == 1 && out.sent == 1);
+	out.src = a6("fe80::1:2");
+	r = reply_parse();
+	CHECK(r.ok && r.type == TYPE_REPLY && r.n_ia == 1);
+	CHECK(r.ia_status[0] == STATUS_NOADDRSAVAIL && r.n_addr[0] == 1);
+	CHECK(IN6_ARE_ADDR_EQUAL(&r.addr[0][0], &old) && !r.valid[0][0] &&
+	      !r.pref[0][0]);
+
+	/* INFORMATION-REQUEST: as usual */
+	msg_start(TYPE_INFORMATION_REQUEST);
+	opt_clientid();
+	put_be16(msg + 4, (uint16_t)mlen);
+	CHECK(feed_to("fe80::5", "ff02::1:2", mlen) == 1 && out.sent == 1);
+	out.src = a6("fe80::1:2");
+	r = reply_parse();
+	CHECK(r.ok && r.type == TYPE_REPLY && r.n_dns == 1 &&
+	      r.n_search == 2 && r.info_refresh == 600);
+
+	/* Sent to our link-local address, fe80::1: for us */
+	msg_start(TYPE_INFORMATION_REQUEST);
+	opt_clientid();
+	put_be16(msg + 4, (uint16_t)mlen);
+	CHECK(feed_to("fe80::5", "fe80::1", mlen) == 1 && out.sent == 1);
+	ctx_init();
+}
+
 static void test_fuzz(void)
 {
 	unsigned int seed = 7;
@@ -846,6 +1008,9 @@ int main(void)
 
 	test_solicit();
 	test_request();
+	test_no_follow();
+	test_renumbered();
+	test_local();
 	test_confirm_release();
 	test_info_request();
 	test_malformed();

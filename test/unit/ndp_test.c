@@ -22,7 +22,7 @@
 #include "../../log.c"
 #include "unit.h"
 
-/* Captured reply */
+/* Captured reply, the last one */
 static struct {
 	int sent;
 	struct in6_addr src, dst;
@@ -30,10 +30,23 @@ static struct {
 	size_t len;
 } out;
 
+/* All replies since the last reset, in order (ndp_renumber() sends two) */
+static struct {
+	struct in6_addr src, dst;
+	uint8_t msg[2048];
+	size_t len;
+} outs[4];
+
 void tap_icmp6_send(const struct ctx *c, const struct in6_addr *src,
 		    const struct in6_addr *dst, const void *in, size_t len)
 {
 	(void)c;
+	if (out.sent < 4 && len <= sizeof(outs[0].msg)) {
+		outs[out.sent].src = *src;
+		outs[out.sent].dst = *dst;
+		memcpy(outs[out.sent].msg, in, len);
+		outs[out.sent].len = len;
+	}
 	out.sent++;
 	out.src = *src;
 	out.dst = *dst;
@@ -114,16 +127,22 @@ struct ra_parsed {
 	int has_prefix, prefix_len, prefix_flags;
 	uint32_t valid, preferred;
 	struct in6_addr prefix;
+	int n_prefix;			/* all of them, in order */
+	struct in6_addr prefixes[4];
+	uint32_t valids[4], preferreds[4];
 	uint32_t mtu;
 	int n_dns;
 	struct in6_addr dns[8];
+	uint32_t dns_lifetime[8];
 	char search[16][256];
+	uint32_t search_lifetime[16];
 	int n_search;
 	int has_sll;
 	uint8_t sll[6];
 };
 
-static void dns_names_parse(const uint8_t *d, size_t len, struct ra_parsed *r)
+static void dns_names_parse(const uint8_t *d, size_t len, struct ra_parsed *r,
+			    uint32_t lifetime)
 {
 	size_t i = 0;
 
@@ -144,8 +163,10 @@ static void dns_names_parse(const uint8_t *d, size_t len, struct ra_parsed *r)
 			i += l;
 		}
 		i++;	/* root */
-		if (r->n_search < 16)
+		if (r->n_search < 16) {
+			r->search_lifetime[r->n_search] = lifetime;
 			strcpy(r->search[r->n_search++], name);
+		}
 	}
 	/* rest is padding: must be zero */
 	for (; i < len; i++)
@@ -178,8 +199,13 @@ static struct ra_parsed ra_parse(const uint8_t *m, size_t len)
 
 		switch (m[off]) {
 		case OPT_PREFIX_INFO:
-			if (olen != 32)
+			if (olen != 32 || r.n_prefix >= 4)
 				return r;
+			memcpy(&r.prefixes[r.n_prefix], m + off + 16, 16);
+			r.valids[r.n_prefix] = get_be32(m + off + 4);
+			r.preferreds[r.n_prefix++] = get_be32(m + off + 8);
+			if (r.has_prefix)
+				break;
 			r.has_prefix = 1;
 			r.prefix_len = m[off + 2];
 			r.prefix_flags = m[off + 3];
@@ -195,11 +221,14 @@ static struct ra_parsed ra_parse(const uint8_t *m, size_t len)
 		case OPT_RDNSS:
 			if ((olen - 8) % 16)
 				return r;
-			for (size_t i = 8; i < olen; i += 16)
+			for (size_t i = 8; i < olen && r.n_dns < 8; i += 16) {
+				r.dns_lifetime[r.n_dns] = get_be32(m + off + 4);
 				memcpy(&r.dns[r.n_dns++], m + off + i, 16);
+			}
 			break;
 		case OPT_DNSSL:
-			dns_names_parse(m + off + 8, olen - 8, &r);
+			dns_names_parse(m + off + 8, olen - 8, &r,
+					get_be32(m + off + 4));
 			break;
 		case OPT_SRC_L2_ADDR:
 			if (olen != 8)
@@ -504,6 +533,328 @@ static void test_timer(void)
 	ctx_init();
 }
 
+/* Lifetimes: finite while following, infinite with --no-follow */
+static void test_lifetimes(void)
+{
+	struct ra_parsed r;
+	uint8_t m[16];
+	size_t len;
+
+	len = rs_build(m, false);
+	CHECK(feed("fe80::5", m, len) == 1 && out.sent == 1);
+	r = ra_parse(out.msg, out.len);
+	CHECK(r.ok && r.n_prefix == 1 && r.lifetime == 9000);
+	CHECK(r.valid == 7200 && r.preferred == 1800);
+	CHECK(r.n_dns == 2 && r.dns_lifetime[0] == 1800 &&
+	      r.dns_lifetime[1] == 1800);
+	CHECK(r.n_search == 2 && r.search_lifetime[0] == 1800);
+
+	ctx.no_follow = 1;
+	CHECK(feed("fe80::5", m, len) == 1 && out.sent == 1);
+	r = ra_parse(out.msg, out.len);
+	CHECK(r.ok && r.valid == 0xffffffff && r.preferred == 0xffffffff);
+	CHECK(r.dns_lifetime[0] == 0xffffffff);
+	CHECK(r.search_lifetime[1] == 0xffffffff);
+	ctx_init();
+}
+
+/* Local mode: no prefix, no M flag, fe80::1 is the router */
+static void test_local(void)
+{
+	struct in6_addr fe80_1 = a6("fe80::1");
+	struct ra_parsed r;
+	uint8_t m[64];
+	size_t len;
+
+	ctx.ip6.local = 1;
+	ctx.ip6.addr = ctx.ip6.addr_seen = in6addr_any;
+	ctx.ip6.gw = ctx.ip6.addr_ll = fe80_1;
+
+	len = rs_build(m, false);
+	CHECK(feed("fe80::5", m, len) == 1 && out.sent == 1);
+	CHECK(IN6_ARE_ADDR_EQUAL(&out.src, &fe80_1));
+	r = ra_parse(out.msg, out.len);
+	CHECK(r.ok && !r.has_prefix && r.lifetime == 9000);
+	CHECK(r.flags == RA_FLAG_OTHER);
+	CHECK(r.n_dns == 2 && r.n_search == 2 && r.has_sll);
+
+	/* We answer for fe80::1 as a router */
+	len = ns_build(m, "fe80::1", false);
+	CHECK(feed("fe80::5", m, len) == 1 && out.sent == 1);
+	CHECK(out.msg[4] == 0xe0);
+	ctx_init();
+}
+
+/* Before a renumbering test: the guest was seen, and told about the
+ * configuration now in ctx. Return: a copy of it, to pass as "old"
+ */
+static struct ip6_ctx renumber_old(void)
+{
+	struct ip6_ctx old;
+
+	ctx.ip6.addr_ll_seen = a6("fe80::5");
+	old = ctx.ip6;
+
+	/* Whatever the guest was told last: one RA, as if solicited */
+	memset(&out, 0, sizeof(out));
+	ndp_ra_build(&ctx, NULL, false);
+	return old;
+}
+
+static bool has_prefix(const struct ra_parsed *r, const char *p,
+		       uint32_t valid, uint32_t preferred)
+{
+	struct in6_addr a = a6(p);
+	int i;
+
+	for (i = 0; i < r->n_prefix; i++) {
+		if (IN6_ARE_ADDR_EQUAL(&r->prefixes[i], &a))
+			return r->valids[i] == valid &&
+			       r->preferreds[i] == preferred;
+	}
+	return false;
+}
+
+static bool has_dns(const struct ra_parsed *r, const char *addr,
+		    uint32_t lifetime)
+{
+	struct in6_addr a = a6(addr);
+	int i;
+
+	for (i = 0; i < r->n_dns; i++) {
+		if (IN6_ARE_ADDR_EQUAL(&r->dns[i], &a))
+			return r->dns_lifetime[i] == lifetime;
+	}
+	return false;
+}
+
+static bool has_search(const struct ra_parsed *r, const char *name,
+		       uint32_t lifetime)
+{
+	int i;
+
+	for (i = 0; i < r->n_search; i++) {
+		if (!strcmp(r->search[i], name))
+			return r->search_lifetime[i] == lifetime;
+	}
+	return false;
+}
+
+static void test_renumber(void)
+{
+	struct in6_addr all = a6("ff02::1"), router = a6("fe80::1:2");
+	struct timespec now = { .tv_sec = 5000 };
+	struct ip6_ctx old;
+	struct ra_parsed r;
+
+	/* Guest not seen yet: nothing, it will solicit */
+	ctx_init();
+	old = renumber_old();
+	ctx.ip6.addr_ll_seen = in6addr_any;
+	ctx.ip6.addr = a6("2001:db8:5::2");
+	ndp_renumber(&ctx, &old);
+	CHECK(!out.sent);
+
+	/* Switched off, or IPv6 disabled: nothing */
+	ctx_init();
+	old = renumber_old();
+	ctx.no_ra = 1;
+	ndp_renumber(&ctx, &old);
+	CHECK(!out.sent);
+	ctx.no_ra = 0;
+	ctx.ifi6 = 0;
+	ndp_renumber(&ctx, &old);
+	CHECK(!out.sent);
+
+	/* New prefix, one nameserver and one domain gone, same router: one
+	 * RA to all nodes with the new prefix, the old one withdrawn
+	 */
+	ctx_init();
+	old = renumber_old();
+	ctx.ip6.addr = a6("2001:db8:5::2");
+	ctx.ip6.dns[1] = in6addr_any;
+	ctx.dns_search[1].n[0] = 0;
+	ndp_renumber(&ctx, &old);
+	CHECK(out.sent == 1);
+	CHECK(IN6_ARE_ADDR_EQUAL(&outs[0].src, &router));
+	CHECK(IN6_ARE_ADDR_EQUAL(&outs[0].dst, &all));
+	CHECK(outs[0].len <= IPV6_MIN_MTU - 40);
+	r = ra_parse(outs[0].msg, outs[0].len);
+	CHECK(r.ok && r.lifetime == 9000 && r.n_prefix == 2);
+	CHECK(has_prefix(&r, "2001:db8:5::", 7200, 1800));
+	CHECK(has_prefix(&r, "2001:db8::", 0, 0));
+	/* the new prefix comes first */
+	CHECK(r.has_prefix && r.valid == 7200);
+	CHECK(r.n_dns == 2 && has_dns(&r, "2001:db8:1::1", 1800) &&
+	      has_dns(&r, "2001:db8:1::53", 0));
+	CHECK(r.n_search == 2 && has_search(&r, "example.com", 1800) &&
+	      has_search(&r, "test", 0));
+	CHECK(r.mtu == 65520 && r.has_sll);
+
+	/* The next unsolicited RA comes sooner, then back to 200-600 s */
+	memset(&out, 0, sizeof(out));
+	ndp_ra_next = now.tv_sec + 500;
+	ndp_timer(&ctx, &now);
+	CHECK(!out.sent);
+	now.tv_sec += RA_INTERVAL_CHANGE - 1;
+	ndp_timer(&ctx, &now);
+	CHECK(!out.sent);
+	now.tv_sec++;
+	ndp_timer(&ctx, &now);
+	CHECK(out.sent == 1);
+	r = ra_parse(out.msg, out.len);
+	/* ...and withdraws nothing: what was sent last is the new list */
+	CHECK(r.ok && r.n_prefix == 1 && r.n_dns == 1 && r.n_search == 1);
+	CHECK(ndp_ra_next >= now.tv_sec + RA_INTERVAL_MIN);
+
+	/* A domain comes back with different case and a final dot: not
+	 * withdrawn in the same breath
+	 */
+	ctx_init();
+	old = renumber_old();
+	strcpy(ctx.dns_search[0].n, "EXAMPLE.com.");
+	ndp_renumber(&ctx, &old);
+	CHECK(out.sent == 1);
+	r = ra_parse(outs[0].msg, outs[0].len);
+	CHECK(r.ok && r.n_prefix == 1 && r.n_search == 2);
+	CHECK(has_search(&r, "EXAMPLE.com", 1800) &&
+	      has_search(&r, "test", 1800));
+
+	/* Nothing changed in IPv6 (the lead calls us for the search list):
+	 * one RA, nothing withdrawn
+	 */
+	ctx_init();
+	old = renumber_old();
+	ndp_renumber(&ctx, &old);
+	CHECK(out.sent == 1);
+	r = ra_parse(outs[0].msg, outs[0].len);
+	CHECK(r.ok && r.n_prefix == 1 && r.valid == 7200 && r.n_dns == 2 &&
+	      r.dns_lifetime[1] == 1800);
+
+	/* Same /64, another address: the prefix stays */
+	ctx_init();
+	old = renumber_old();
+	ctx.ip6.addr = a6("2001:db8::77");
+	ndp_renumber(&ctx, &old);
+	r = ra_parse(outs[0].msg, outs[0].len);
+	CHECK(out.sent == 1 && r.ok && r.n_prefix == 1 && r.valid == 7200);
+
+	/* Router moved (link-local gateways): final RA from the old one with
+	 * router lifetime 0 and the withdrawals, then the new one
+	 */
+	ctx_init();
+	ctx.ip6.gw = a6("fe80::a");
+	old = renumber_old();
+	ctx.ip6.gw = a6("fe80::b");
+	ctx.ip6.addr = a6("2001:db8:5::2");
+	ctx.ip6.dns[0] = a6("2001:db8:5::53");
+	ctx.ip6.dns[1] = in6addr_any;
+	ndp_renumber(&ctx, &old);
+	CHECK(out.sent == 2);
+	{
+		struct in6_addr a = a6("fe80::a"), b = a6("fe80::b");
+
+		CHECK(IN6_ARE_ADDR_EQUAL(&outs[0].src, &a));
+		CHECK(IN6_ARE_ADDR_EQUAL(&outs[1].src, &b));
+		CHECK(IN6_ARE_ADDR_EQUAL(&outs[0].dst, &all) &&
+		      IN6_ARE_ADDR_EQUAL(&outs[1].dst, &all));
+	}
+	r = ra_parse(outs[0].msg, outs[0].len);
+	CHECK(r.ok && r.lifetime == 0 && r.n_prefix == 1 &&
+	      has_prefix(&r, "2001:db8::", 0, 0));
+	CHECK(r.n_dns == 2 && has_dns(&r, "2001:db8:1::1", 0) &&
+	      has_dns(&r, "2001:db8:1::53", 0));
+	CHECK(r.n_search == 0 && !r.mtu && r.has_sll);
+	r = ra_parse(outs[1].msg, outs[1].len);
+	CHECK(r.ok && r.lifetime == 9000 && r.n_prefix == 1 &&
+	      has_prefix(&r, "2001:db8:5::", 7200, 1800));
+	CHECK(r.n_dns == 1 && has_dns(&r, "2001:db8:5::53", 1800));
+	CHECK(r.n_search == 2 && r.mtu == 65520);
+
+	/* Router moved, prefix and resolvers didn't: the final RA withdraws
+	 * nothing but the default route
+	 */
+	ctx_init();
+	ctx.ip6.gw = a6("fe80::a");
+	old = renumber_old();
+	ctx.ip6.gw = a6("fe80::b");
+	ndp_renumber(&ctx, &old);
+	CHECK(out.sent == 2);
+	r = ra_parse(outs[0].msg, outs[0].len);
+	CHECK(r.ok && r.lifetime == 0 && !r.n_prefix && !r.n_dns &&
+	      !r.n_search);
+
+	/* Host lost its network: to local mode, and back */
+	ctx_init();
+	old = renumber_old();
+	ctx.ip6.local = 1;
+	ctx.ip6.addr = in6addr_any;
+	ctx.ip6.gw = ctx.ip6.addr_ll = a6("fe80::1");
+	memset(ctx.ip6.dns, 0, sizeof(ctx.ip6.dns));
+	ndp_renumber(&ctx, &old);
+	CHECK(out.sent == 2);
+	r = ra_parse(outs[0].msg, outs[0].len);
+	CHECK(r.ok && r.lifetime == 0 && has_prefix(&r, "2001:db8::", 0, 0));
+	CHECK(has_dns(&r, "2001:db8:1::1", 0));
+	r = ra_parse(outs[1].msg, outs[1].len);
+	CHECK(r.ok && r.lifetime == 9000 && !r.n_prefix && !r.n_dns);
+	CHECK(r.flags == RA_FLAG_OTHER);
+	{
+		struct in6_addr fe80_1 = a6("fe80::1");
+
+		CHECK(IN6_ARE_ADDR_EQUAL(&outs[1].src, &fe80_1));
+	}
+
+	old = ctx.ip6;
+	{
+		struct in6_addr seen = ctx.ip6.addr_ll_seen;
+
+		ctx_init();
+		ctx.ip6.addr_ll_seen = seen;
+	}
+	memset(&out, 0, sizeof(out));
+	ndp_renumber(&ctx, &old);
+	CHECK(out.sent == 2);
+	r = ra_parse(outs[0].msg, outs[0].len);
+	CHECK(r.ok && r.lifetime == 0 && !r.n_prefix && !r.n_dns);
+	r = ra_parse(outs[1].msg, outs[1].len);
+	CHECK(r.ok && r.lifetime == 9000 &&
+	      has_prefix(&r, "2001:db8::", 7200, 1800));
+	CHECK(r.flags == (RA_FLAG_MANAGED | RA_FLAG_OTHER));
+
+	/* Longest search lists, all replaced, everything else too: both
+	 * RAs within the minimum MTU, and they parse
+	 */
+	ctx_init();
+	ctx.ip6.gw = a6("fe80::a");
+	for (int i = 0; i < MAXDNSRCH; i++) {
+		char *n = ctx.dns_search[i].n;
+
+		memset(n, 'a' + i, 253);
+		n[63] = n[127] = n[191] = '.';
+		n[253] = 0;
+	}
+	ctx_init();
+	old = renumber_old();
+	for (int i = 0; i < MAXDNSRCH; i++)
+		ctx.dns_search[i].n[0] = (char)('n' + i);
+	ctx.ip6.addr = a6("2001:db8:5::2");
+	ctx.ip6.dns[0] = a6("2001:db8:5::53");
+	ctx.ip6.dns[1] = a6("2001:db8:5::54");
+	ctx.ip6.dns[2] = a6("2001:db8:5::55");
+	old.dns[2] = a6("2001:db8:1::54");
+	ndp_renumber(&ctx, &old);
+	CHECK(out.sent == 1);
+	CHECK(outs[0].len <= IPV6_MIN_MTU - 40);
+	r = ra_parse(outs[0].msg, outs[0].len);
+	CHECK(r.ok && r.n_prefix == 2 && r.n_dns == 6 && r.has_sll);
+	CHECK(r.n_search >= 3);
+
+	ctx_init();
+	ndp_ra_next = 0;
+	ndp_ra_changed = false;
+}
+
 /* Random input: must never crash, replies must parse */
 static void test_fuzz(void)
 {
@@ -546,6 +897,9 @@ int main(void)
 	test_other_types();
 	test_dnssl_limits();
 	test_timer();
+	test_lifetimes();
+	test_local();
+	test_renumber();
 	test_fuzz();
 
 	printf("ndp_test: %d checks, %d failed\n", checks, failures);
