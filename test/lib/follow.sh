@@ -91,10 +91,11 @@ follow_resolv_rename() {
 
 # host_user_etc DIR CMD...: like host_user, with DIR over /etc in a mount
 # namespace of its own (see the header). Execs all the way down, as the
-# wrappers of common.sh do, so that bg() records the PID of CMD itself
+# wrappers of common.sh do, so that bg() records the PID of CMD itself.
+# FOLLOW_NETNS: another network namespace than "host" to run in
 host_user_etc() {
 	local d=$1; shift
-	$_BG_EXEC ip netns exec "$NS_HOST" unshare -m -- sh -c \
+	$_BG_EXEC ip netns exec "${FOLLOW_NETNS:-$NS_HOST}" unshare -m -- sh -c \
 		'mount --bind "$1" /etc || exit 1; shift; exec "$@"' sh "$d" \
 		setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --clear-groups \
 		--inh-caps=-all -- "$@"
@@ -469,9 +470,15 @@ follow_save_logs() {
 	local f case
 	[ -n "${LOGDIR:-}" ] && [ -d "$LOGDIR" ] || return 0
 	case=$(basename "$0" .sh)
-	for f in "$TMP"/pasta_*.log "$TMP"/passt.log "$TMP"/guest.console; do
+	for f in "$TMP"/pasta_*.log "$TMP"/passt*.log "$TMP"/guest*.console; do
 		[ -f "$f" ] && cp "$f" "$LOGDIR/$case.$(basename "$f")"
 	done
 	return 0
 }
-trap 'follow_save_logs; cleanup' EXIT
+# Namespaces a case adds to the topology, deleted after cleanup()
+FOLLOW_EXTRA_NS=()
+follow_teardown() {
+	local n
+	for n in "${FOLLOW_EXTRA_NS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
+}
+trap 'follow_save_logs; cleanup; follow_teardown' EXIT
