@@ -103,7 +103,7 @@ else
 	prev=
 fi
 sleep 2
-declare -A v0=() v1=()
+declare -A v0=() v1=() dhcp=()
 for i in main frozen ${prev:+prev}; do v0[$i]=$(follow_vcsw "${FP_PID[$i]}"); done
 sleep 10
 for i in main frozen ${prev:+prev}; do
@@ -304,6 +304,18 @@ follow_wait_state follow_pasta_ifswitch_config $FOLLOW_DEADLINE \
 	follow_state main
 after_change follow_pasta_ifswitch 46 ${FOLLOW_NS4[2]} ${FOLLOW_NS6[2]}
 untouched ifswitch
+# What the DHCP servers of the instances say now: the new address and
+# router, the fixed ones, the ones at start with an infinite lease
+for i in main fixed frozen; do
+	dhcp[$i]=$(follow_dhcp_probe $i || true)
+	echo "  DHCP of $i: ${dhcp[$i]}"
+done
+check follow_pasta_ifswitch_dhcp_follows sh -c "echo '${dhcp[main]}' | \
+	grep -q '^ip=$FOLLOW_L2_HOST4 router=$FOLLOW_L2_GW4 lease=[0-9]* '"
+check follow_pasta_ifswitch_dhcp_fixed_kept sh -c "echo '${dhcp[fixed]}' | \
+	grep -q '^ip=198.51.100.20 router=$GW4 '"
+check follow_pasta_ifswitch_dhcp_no_follow_unchanged sh -c "echo '${dhcp[frozen]}' | \
+	grep -q '^ip=$HOST4 router=$GW4 lease=4294967295 '"
 check follow_pasta_no_follow_silent sh -c "! grep -qE -- '$FOLLOW_CHANGE_RE' $TMP/pasta_frozen.log"
 echo "--- changes logged by the main instance:"
 grep -E -- "$FOLLOW_CHANGE_RE" "$TMP/pasta_main.log" || true

@@ -336,6 +336,22 @@ follow_reach_all() {
 	return 0
 }
 
+# follow_dhcp_probe INSTANCE: ask the DHCP server of INSTANCE (pasta serves
+# one on its tap too) for a lease, without applying it: prints
+# "ip=A router=R lease=L dns=D" (bounded, 15 s)
+follow_dhcp_probe() {
+	if [ ! -x "$TMP/dhcp_probe.sh" ]; then
+		cat > "$TMP/dhcp_probe.sh" <<'S'
+#!/bin/sh
+[ "$1" = bound ] && echo "ip=$ip router=$router lease=$lease dns=$(echo $dns | tr ' ' ',')"
+exit 0
+S
+		chmod 755 "$TMP/dhcp_probe.sh"
+	fi
+	fns "$1" timeout 15 busybox udhcpc -f -q -n -t 3 -T 2 -i eth0 \
+		-s "$TMP/dhcp_probe.sh" 2>/dev/null | grep '^ip='
+}
+
 # --- Streams across a change ---------------------------------------------
 
 # follow_stream_write: $TMP/follow_stream.py (see its docstring)
