@@ -458,6 +458,13 @@ static void follow_reconf(struct ctx *c)
 
 	conf_host_update(c);
 
+	/* Resets first, sent right away: once pasta_ns_update() removed the
+	 * old address from the namespace, its kernel would drop them
+	 */
+	follow_addrs_gone(c);
+	if (!c->no_tcp)
+		tcp_defer_handler(c);
+
 	/* With --config-net, the namespace also gets the host interface's
 	 * other addresses and routes: they can change alone
 	 */
@@ -470,8 +477,6 @@ static void follow_reconf(struct ctx *c)
 	} else {
 		debug("Following host: nothing changed for the guest");
 	}
-
-	follow_addrs_gone(c);
 }
 
 /**

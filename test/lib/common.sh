@@ -164,7 +164,12 @@ cleanup() {
 		p=$(cat "$f" 2>/dev/null) || continue
 		[ -n "$p" ] && kill "$p" 2>/dev/null || true
 	done
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	# children first: socat ... fork leaves one per open connection, and
+	# it would outlive its parent (and hold the case's output open)
+	for p in "${PIDS[@]}"; do
+		pkill -P "$p" 2>/dev/null || true
+		kill "$p" 2>/dev/null || true
+	done
 	sleep 0.2
 	for f in "$TMP"/*.pid; do
 		[ -f "$f" ] || continue
