@@ -155,6 +155,30 @@ bg() {
 	echo $! > "$TMP/$name.pid"
 }
 
+# orphans_kill: kill what is left of this case's processes after their
+# parent died (a connection child of a killed socat ... fork, say): they
+# still hold the case's output pipe (test/run reads it through tee, which
+# would wait for them forever). Our own shell and its parent (test/run) hold
+# it too, and tee its read end, on descriptor 0: those are left alone.
+orphans_kill() {
+	local pipes p f t
+	pipes=" $(for f in /proc/$$/fd/*; do readlink "$f"; done 2>/dev/null | grep '^pipe:' | tr '\n' ' ')"
+	[ "$pipes" != " " ] || return 0
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$p" = $$ ] || [ "$p" = "$PPID" ] || [ "$p" = "$BASHPID" ] && continue
+		[ "$(awk '/^PPid:/ { print $2 }' /proc/$p/status 2>/dev/null)" = 1 ] || continue
+		for f in /proc/$p/fd/[1-9]*; do
+			t=$(readlink "$f" 2>/dev/null) || continue
+			case "$t" in pipe:*) ;; *) continue ;; esac
+			case "$pipes" in *" $t "*)
+				kill -9 "$p" 2>/dev/null || true
+				break ;;
+			esac
+		done
+	done
+}
+
 # Kill exactly what this case started (and the processes recorded by pid
 # files that passt/pasta wrote for us), then remove the topology
 cleanup() {
@@ -164,11 +188,14 @@ cleanup() {
 		p=$(cat "$f" 2>/dev/null) || continue
 		[ -n "$p" ] && kill "$p" 2>/dev/null || true
 	done
-	# children first: socat ... fork leaves one per open connection, and
-	# it would outlive its parent (and hold the case's output open)
+	# socat ... fork leaves a child per open connection, which would
+	# outlive its parent (and hold the case's output open): stop the
+	# parents first, so that none forks another one, then children first
+	for p in "${PIDS[@]}"; do kill -STOP "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do
 		pkill -P "$p" 2>/dev/null || true
 		kill "$p" 2>/dev/null || true
+		kill -CONT "$p" 2>/dev/null || true
 	done
 	sleep 0.2
 	for f in "$TMP"/*.pid; do
@@ -177,6 +204,7 @@ cleanup() {
 		[ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
 	done
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+	orphans_kill
 	topo_teardown
 	rm -rf "$TMP"
 }
