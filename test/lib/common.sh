@@ -146,37 +146,16 @@ topo_teardown() {
 # bg NAME CMD...: start CMD in the background, remember its PID in PIDS and
 # in $TMP/NAME.pid, output in $TMP/NAME.log. CMD may be one of the wrappers
 # above (as_user, in_host, in_remote, host_user, in_ns): the recorded PID is
-# then still the one of the final command, as they exec
+# then still the one of the final command, as they exec. Through them, the
+# command also leads a process group of its own (setsid(1) doesn't fork in a
+# process that isn't a group leader): cleanup() kills the group, which keeps
+# the children a parent leaves behind (socat ... fork)
 bg() {
 	local name=$1; shift
 	# shellcheck disable=SC2030,SC2031 # meant for the subshell only
-	( _BG_EXEC="exec"; "$@" ) >"$TMP/$name.log" 2>&1 &
+	( _BG_EXEC="exec setsid"; "$@" ) >"$TMP/$name.log" 2>&1 &
 	PIDS+=($!)
 	echo $! > "$TMP/$name.pid"
-}
-
-# orphans_kill: kill what is left of this case's processes after their
-# parent died (a connection child of a killed socat ... fork, say): they
-# still hold the case's output pipe (test/run reads it through tee, which
-# would wait for them forever). Our own shell and its parent (test/run) hold
-# it too, and tee its read end, on descriptor 0: those are left alone.
-orphans_kill() {
-	local pipes p f t
-	pipes=" $(for f in /proc/$$/fd/*; do readlink "$f"; done 2>/dev/null | grep '^pipe:' | tr '\n' ' ')"
-	[ "$pipes" != " " ] || return 0
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
-		[ "$p" = $$ ] || [ "$p" = "$PPID" ] || [ "$p" = "$BASHPID" ] && continue
-		[ "$(awk '/^PPid:/ { print $2 }' /proc/$p/status 2>/dev/null)" = 1 ] || continue
-		for f in /proc/$p/fd/[1-9]*; do
-			t=$(readlink "$f" 2>/dev/null) || continue
-			case "$t" in pipe:*) ;; *) continue ;; esac
-			case "$pipes" in *" $t "*)
-				kill -9 "$p" 2>/dev/null || true
-				break ;;
-			esac
-		done
-	done
 }
 
 # Kill exactly what this case started (and the processes recorded by pid
@@ -196,6 +175,8 @@ cleanup() {
 		pkill -P "$p" 2>/dev/null || true
 		kill "$p" 2>/dev/null || true
 		kill -CONT "$p" 2>/dev/null || true
+		# its process group (see bg()), children whose parent died
+		kill -- "-$p" 2>/dev/null || true
 	done
 	sleep 0.2
 	for f in "$TMP"/*.pid; do
@@ -203,8 +184,10 @@ cleanup() {
 		p=$(cat "$f" 2>/dev/null) || continue
 		[ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
 	done
-	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-	orphans_kill
+	for p in "${PIDS[@]}"; do
+		kill -9 "$p" 2>/dev/null || true
+		kill -9 -- "-$p" 2>/dev/null || true
+	done
 	topo_teardown
 	rm -rf "$TMP"
 }
