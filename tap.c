@@ -457,7 +457,7 @@ size_t tap_send_frames_gso(const struct ctx *c, const struct iovec *iov,
 			const struct iovec *f = iov + i * bufs_per_frame;
 
 			for (j = 0; j < bufs_per_frame; j++)
-				v[first + j] = f[j];
+				v[1 + j] = f[j];
 			if (first)
 				tap_vnet_hdr(&vh, f[0].iov_base, f[0].iov_len,
 					     gso ? gso + i : NULL);
