@@ -234,6 +234,8 @@ static struct sockaddr_in6 udp_names[UDP_MAX_FRAMES];
 static struct iovec udp_iov_recv[UDP_MAX_FRAMES];
 static struct mmsghdr udp_mh_recv[UDP_MAX_FRAMES];
 static struct iovec udp_iov_tap[UDP_MAX_FRAMES];
+/* pasta with the tap's offloads: checksums left to the kernel */
+static struct tap_gso udp_gso_tap[UDP_MAX_FRAMES];
 
 /* Fragments of datagrams larger than the guest's MTU */
 static char udp_frag_buf[UDP_FRAG_BUF] __attribute__((aligned(64)));
@@ -1097,6 +1099,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 	const struct fwd_to *to;
 	int v6 = !!(ref.data & UDP_REF_V6), in = !!(ref.data & UDP_REF_IN);
 	uint32_t t = (uint32_t)now->tv_sec;
+	int partial = !!(tap_offloads() & TAP_OFF_CSUM);
 	size_t mtu = udp_mtu(c);
 	int round, i, n, dns;
 
@@ -1114,6 +1117,9 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 
 	if (!(events & EPOLLIN))
 		return;
+
+	for (i = 0; i < UDP_MAX_FRAMES; i++)
+		udp_gso_tap[i].partial = (uint8_t)partial;
 
 	for (i = 0; i < UDP_MAX_FRAMES; i++) {
 		udp_iov_recv[i].iov_base = udp_buf[i] + UDP_PL_OFF;
@@ -1159,6 +1165,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 			char *uh = pl - UDP_HDR_LEN, *frame;
 			const struct sockaddr_in6 *sn = &udp_names[i];
 			uint16_t sport, ck;
+			uint32_t psum;
 			int local = 0;
 
 			udp_splice_mark[i] = 0;
@@ -1207,10 +1214,14 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 					local = nat_inbound(c, AF_INET, &src);
 
 				put_be16(uh, sport);
-				ck = csum(uh, l4len,
-					  proto_ipv4_header_psum(
-						(uint16_t)l4len, IPPROTO_UDP,
-						src, dst));
+				psum = proto_ipv4_header_psum((uint16_t)l4len,
+							      IPPROTO_UDP,
+							      src, dst);
+				/* Fragments carry their complete checksum */
+				if (partial && IP4_HDR_LEN + l4len <= mtu)
+					ck = (uint16_t)~csum_fold(psum);
+				else
+					ck = csum(uh, l4len, psum);
 				memcpy(uh + 6, ck ? &ck : &(uint16_t){ 0xffff },
 				       2);
 
@@ -1222,8 +1233,9 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 
 				if (IP4_HDR_LEN + l4len > mtu) {
 					if (nf) {
-						tap_send_frames(c, udp_iov_tap,
-								1, nf);
+						tap_send_frames_gso(c, udp_iov_tap,
+								    1, nf,
+								    udp_gso_tap);
 						nf = 0;
 					}
 					udp_send_frags(c, 0, uh, l4len, &src,
@@ -1254,10 +1266,13 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 					dst = udp_guest_addr6(c, &src);
 
 				put_be16(uh, sport);
-				ck = csum(uh, l4len,
-					  proto_ipv6_header_psum(
-						(uint32_t)l4len, IPPROTO_UDP,
-						&src, dst));
+				psum = proto_ipv6_header_psum((uint32_t)l4len,
+							      IPPROTO_UDP,
+							      &src, dst);
+				if (partial && IP6_HDR_LEN + l4len <= mtu)
+					ck = (uint16_t)~csum_fold(psum);
+				else
+					ck = csum(uh, l4len, psum);
 				/* RFC 8200 8.1: zero is transmitted as ones */
 				memcpy(uh + 6, ck ? &ck : &(uint16_t){ 0xffff },
 				       2);
@@ -1270,8 +1285,9 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 
 				if (IP6_HDR_LEN + l4len > mtu) {
 					if (nf) {
-						tap_send_frames(c, udp_iov_tap,
-								1, nf);
+						tap_send_frames_gso(c, udp_iov_tap,
+								    1, nf,
+								    udp_gso_tap);
 						nf = 0;
 					}
 					udp_send_frags(c, 1, uh, l4len, &src,
@@ -1288,7 +1304,8 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 		}
 
 		if (nf)
-			tap_send_frames(c, udp_iov_tap, 1, nf);
+			tap_send_frames_gso(c, udp_iov_tap, 1, nf,
+					    udp_gso_tap);
 		if (spliced)
 			udp_splice_send(c, UDP_SPLICE_IN, v6, port, n, now);
 
