@@ -5,7 +5,7 @@
 # super-segments both ways, partial checksums, at any MTU
 #
 #  ns "remote" 198.51.100.1, 2001:db8::1, lo 203.0.113.1, 2001:db8:1::1
-#   busybox httpd :8000 (the 64 MiB file), socat upload sinks :8011 :8012,
+#   busybox httpd :8000 (the 64 MiB file), socat upload sinks :8101 and up,
 #   udp_count.py :8020 (counts UDP datagrams and their sizes)
 #     |  veth
 #  ns "host": pasta --config-net -m MTU [--no-tap-offload] -d -l LOG
@@ -86,6 +86,23 @@ offload_counters() {
 	sed -n 's/.*offloads: \([0-9]*\) super-segments in, \([0-9]*\) out.*/in=\1 out=\2/p' "$1" | tail -1
 }
 
+# up_sink PORT: one-shot upload sink in "remote", into $TMP/upPORT.data (socat
+# itself is the recorded PID: nothing outlives the case)
+up_sink() {
+	bg "up$1" in_remote timeout 90 socat -u \
+		"TCP6-LISTEN:$1,ipv6only=0,reuseaddr" "CREATE:$TMP/up$1.data"
+	wait_for 5 tcp_listening in_remote "$1" || true
+}
+
+# up_sha PORT: sha256 of what the sink on PORT received, once it is done
+up_sha() {
+	local p
+	p=$(cat "$TMP/up$1.pid")
+	wait_for 20 pid_gone "$p" || kill "$p" 2>/dev/null || true
+	sha256sum < "$TMP/up$1.data" | cut -d' ' -f1
+	rm -f "$TMP/up$1.data"
+}
+
 # transfers TAG FAMILIES: 64 MiB down and up for each family, to a new
 # upload port each time (a sink left over by a failed run keeps its own)
 UP_PORT=8100
@@ -96,12 +113,11 @@ transfers() {
 		if [ $fam = 4 ]; then a=$REMOTE_LO4; else a="[$REMOTE_LO6]"; fi
 		tcp_expect "offload_${tag}_down$fam" "^$TCP_SHA_BIG\$" \
 			in_ns timeout 60 sh -c "curl -sS --max-time 50 -g 'http://$a:$TCP_P_HTTP/big' | sha256sum | cut -d' ' -f1"
-		tcp_upload_sink "up$UP_PORT" $UP_PORT || true
+		up_sink "$UP_PORT"
 		in_ns timeout 60 socat -u "OPEN:$TMP/www/big,rdonly" \
 			"TCP:$a:$UP_PORT" || true
-		wait_for 20 test -s "$TMP/up$UP_PORT.sha" || true
 		tcp_expect "offload_${tag}_up$fam" "^$TCP_SHA_BIG\$" \
-			cat "$TMP/up$UP_PORT.sha"
+			up_sha "$UP_PORT"
 	done
 }
 
@@ -170,10 +186,10 @@ pcapf="$LOGD/offload.pcap"
 if pasta_start --config-net -m 1500 --pcap "$pcapf" -t none -u none -T none -U none; then
 	in_ns timeout 30 curl -sS --max-time 20 -o /dev/null \
 		"http://$REMOTE_LO4:$TCP_P_HTTP/one" || true
-	tcp_upload_sink up9 8019 || true
+	up_sink 8019
 	in_ns timeout 30 socat -u "OPEN:$TMP/www/one,rdonly" \
 		"TCP:$REMOTE_LO4:8019" || true
-	wait_for 10 test -s "$TMP/up9.sha" || true
+	up_sha 8019 >/dev/null
 	pasta_stop
 	tcpdump -nn -vv -r "$pcapf" tcp 2>/dev/null > "$TMP/pcap.txt" || true
 	big=$(grep -Ec 'length ([2-9][0-9]{3}|[1-9][0-9]{4})\)' "$TMP/pcap.txt" || true)
