@@ -30,8 +30,28 @@
  * socket is completed before anything else is sent, as the stream would
  * otherwise lose framing.
  *
+ * Offloads (pasta). The tap is opened with IFF_VNET_HDR unless
+ * --no-tap-offload: each frame, both ways, follows a 12-byte virtio-net
+ * header. tap_offload_init() offers the kernel partial checksums and TCP/UDP
+ * segmentation (TUNSETOFFLOAD, dropping features the kernel refuses), so the
+ * namespace hands us super-segments of up to 64 KiB whatever the MTU: a TCP
+ * one goes to the TCP handler as the one big segment it stands for (sequence
+ * and ACK bookkeeping are per byte), a UDP one is split here into datagrams
+ * of gso_size. Checksums from the namespace are never verified (the kernel
+ * did, or will), so partial ones need nothing. The header is checked like
+ * any other input: tap_vnet_parse() against the frame, tap_vnet_l4_check()
+ * against the parsed packet; anything inconsistent is dropped and counted
+ * (bad_vnet). Towards the namespace, tap_send_frames_gso() is the one place
+ * that puts something in front of a frame (passt's length prefix, or the
+ * virtio-net header from tap_vnet_hdr()), from per-frame requests of the
+ * builders (struct tap_gso): TCP sends up to 64 KiB per frame with gso_size
+ * the namespace's MSS, TCP and UDP leave checksums to the kernel. passt's
+ * frames don't change at all. Captures: super-segments are written whole,
+ * partial checksums completed on the way to the file.
+ *
  * Limits: PKT_BUF_SIZE bytes of frames and TAP_POOL_SIZE frames per batch;
- * TAP_SEQS flow sequences per batch (more flows flush early).
+ * TAP_SEQS flow sequences per batch (more flows flush early); a UDP
+ * super-datagram splits into TAP_USO_SEGS_MAX datagrams at most.
  */
 
 #include <endian.h>
