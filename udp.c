@@ -125,6 +125,10 @@
 #define UDP_PL_MAX		65535	/* largest payload we accept: IPv4 and
 					 * IPv6 (non-jumbo) stop below this
 					 */
+#define UDP_USO_SEGS		64	/* datagrams per super-datagram to the
+					 * tap: UDP_MAX_SEGMENTS of older
+					 * kernels
+					 */
 #define UDP_FRAG_BUF		(512 * 1024)	/* fragments built per flush */
 #define UDP_FRAG_FRAMES		1024
 #define UDP_SOCK_BUF		(4 * 1024 * 1024)	/* SO_RCVBUF wish */
@@ -1085,6 +1089,156 @@ static void udp_gw_seen(int in, int v6, uint16_t port, uint16_t gport,
 }
 
 /**
+ * udp_uso_merge() - Can frame @k join the super-datagram that starts at @h?
+ * @h:		Frame starting the super-datagram (Ethernet onwards)
+ * @hlen:	Its current length
+ * @k:		Candidate frame, right after the last one merged
+ * @klen:	Its length
+ * @seg:	Payload per datagram of the super-datagram
+ * @last:	Payload length of the last datagram merged so far
+ * @segs:	Datagrams in it so far
+ *
+ * Same addresses and ports (one recvmmsg() batch is one socket, but not
+ * always one peer), every datagram but the last exactly @seg bytes, at most
+ * UDP_USO_SEGS datagrams in a 64 KiB IP packet.
+ *
+ * Return: payload length of @k if it can be merged, -1 otherwise
+ */
+static ssize_t udp_uso_merge(const char *h, size_t hlen, const char *k,
+			     size_t klen, size_t seg, size_t last,
+			     size_t segs)
+{
+	size_t l3 = get_be16(h + 12) == ETHERTYPE_IP ? IP4_HDR_LEN :
+						       IP6_HDR_LEN;
+	size_t hdrs = ETH_HDR_LEN + l3 + UDP_HDR_LEN, pl;
+
+	if (klen < hdrs || last != seg || segs >= UDP_USO_SEGS ||
+	    get_be16(h + 12) != get_be16(k + 12))
+		return -1;
+	pl = klen - hdrs;
+	if (!pl || pl > seg || hlen - ETH_HDR_LEN + pl > 65535)
+		return -1;
+
+	/* Addresses: IPv4 12..19, IPv6 8..39 of the IP header; ports */
+	if (l3 == IP4_HDR_LEN ?
+	    memcmp(h + ETH_HDR_LEN + 12, k + ETH_HDR_LEN + 12, 8) :
+	    memcmp(h + ETH_HDR_LEN + 8, k + ETH_HDR_LEN + 8, 32))
+		return -1;
+	if (memcmp(h + ETH_HDR_LEN + l3, k + ETH_HDR_LEN + l3, 4))
+		return -1;
+
+	return (ssize_t)pl;
+}
+
+/**
+ * udp_uso_finish() - Fix lengths and checksums of a super-datagram
+ * @f:		Frame, Ethernet onwards
+ * @len:	Its length, all datagrams merged
+ * @seg:	Payload per datagram
+ * @g:		Offload request to fill
+ */
+static void udp_uso_finish(char *f, size_t len, size_t seg, struct tap_gso *g)
+{
+	char *ip = f + ETH_HDR_LEN, *uh;
+	size_t l4len;
+	uint32_t psum;
+	uint16_t ck;
+
+	if (get_be16(f + 12) == ETHERTYPE_IP) {
+		struct in_addr s4, d4;
+
+		uh = ip + IP4_HDR_LEN;
+		l4len = len - ETH_HDR_LEN - IP4_HDR_LEN;
+		memcpy(&s4, ip + 12, 4);
+		memcpy(&d4, ip + 16, 4);
+		put_be16(ip + 2, (uint16_t)(IP4_HDR_LEN + l4len));
+		ck = csum_ip4_header((uint16_t)(IP4_HDR_LEN + l4len),
+				     IPPROTO_UDP, s4, d4);
+		memcpy(ip + 10, &ck, 2);
+		psum = proto_ipv4_header_psum((uint16_t)l4len, IPPROTO_UDP,
+					      s4, d4);
+	} else {
+		struct in6_addr s6, d6;
+
+		uh = ip + IP6_HDR_LEN;
+		l4len = len - ETH_HDR_LEN - IP6_HDR_LEN;
+		memcpy(&s6, ip + 8, 16);
+		memcpy(&d6, ip + 24, 16);
+		put_be16(ip + 4, (uint16_t)l4len);
+		psum = proto_ipv6_header_psum((uint32_t)l4len, IPPROTO_UDP,
+					      &s6, &d6);
+	}
+
+	/* The kernel cuts it at @seg, fixing each length and checksum from
+	 * these: the pseudo-header sum for the whole (virtio 1.0 5.1.6.2)
+	 */
+	put_be16(uh + 4, (uint16_t)l4len);
+	ck = (uint16_t)~csum_fold(psum);
+	memcpy(uh + 6, &ck, 2);
+	g->gso_size = (uint16_t)seg;
+}
+
+/**
+ * udp_tap_flush() - Send the batch of frames to the guest or namespace
+ * @c:		Execution context
+ * @nf:		Frames in udp_iov_tap
+ *
+ * With the tap's UDP segmentation offload (pasta, Linux >= 6.2), runs of
+ * datagrams of one flow and one size become super-datagrams: payloads are
+ * copied after the first one's, in its buffer (room for 64 KiB), and the
+ * kernel cuts them again, one write instead of one per datagram.
+ */
+static void udp_tap_flush(const struct ctx *c, size_t nf)
+{
+	size_t i, out = 0;
+
+	if (!nf)
+		return;
+
+	for (i = 0; i < nf; i++)
+		udp_gso_tap[i].gso_size = 0;
+
+	if (!(tap_offloads() & TAP_OFF_USO) || !udp_gso_tap[0].partial) {
+		tap_send_frames_gso(c, udp_iov_tap, 1, nf, udp_gso_tap);
+		return;
+	}
+
+	for (i = 0; i < nf; ) {
+		char *h = udp_iov_tap[i].iov_base;
+		size_t hlen = udp_iov_tap[i].iov_len, segs = 1, k;
+		size_t hdrs = ETH_HDR_LEN + UDP_HDR_LEN +
+			      (get_be16(h + 12) == ETHERTYPE_IP ? IP4_HDR_LEN :
+								  IP6_HDR_LEN);
+		size_t seg = hlen - hdrs, last = seg;
+
+		for (k = i + 1; k < nf; k++) {
+			ssize_t pl = udp_uso_merge(h, hlen,
+						   udp_iov_tap[k].iov_base,
+						   udp_iov_tap[k].iov_len,
+						   seg, last, segs);
+
+			if (pl < 0)
+				break;
+			memcpy(h + hlen, (char *)udp_iov_tap[k].iov_base + hdrs,
+			       (size_t)pl);
+			hlen += (size_t)pl;
+			last = (size_t)pl;
+			segs++;
+		}
+
+		udp_iov_tap[out].iov_base = h;
+		udp_iov_tap[out].iov_len = hlen;
+		udp_gso_tap[out].gso_size = 0;
+		if (segs > 1)
+			udp_uso_finish(h, hlen, seg, &udp_gso_tap[out]);
+		out++;
+		i = k;
+	}
+
+	tap_send_frames_gso(c, udp_iov_tap, 1, out, udp_gso_tap);
+}
+
+/**
  * udp_sock_handler() - Datagrams or errors on a UDP socket
  * @c:		Execution context
  * @ref:	epoll reference: port, IP version, inbound flag
@@ -1233,9 +1387,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 
 				if (IP4_HDR_LEN + l4len > mtu) {
 					if (nf) {
-						tap_send_frames_gso(c, udp_iov_tap,
-								    1, nf,
-								    udp_gso_tap);
+						udp_tap_flush(c, nf);
 						nf = 0;
 					}
 					udp_send_frags(c, 0, uh, l4len, &src,
@@ -1285,9 +1437,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 
 				if (IP6_HDR_LEN + l4len > mtu) {
 					if (nf) {
-						tap_send_frames_gso(c, udp_iov_tap,
-								    1, nf,
-								    udp_gso_tap);
+						udp_tap_flush(c, nf);
 						nf = 0;
 					}
 					udp_send_frags(c, 1, uh, l4len, &src,
@@ -1303,9 +1453,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 			}
 		}
 
-		if (nf)
-			tap_send_frames_gso(c, udp_iov_tap, 1, nf,
-					    udp_gso_tap);
+		udp_tap_flush(c, nf);
 		if (spliced)
 			udp_splice_send(c, UDP_SPLICE_IN, v6, port, n, now);
 

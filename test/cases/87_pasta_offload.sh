@@ -6,19 +6,23 @@
 #
 #  ns "remote" 198.51.100.1, 2001:db8::1, lo 203.0.113.1, 2001:db8:1::1
 #   busybox httpd :8000 (the 64 MiB file), socat upload sinks :8101 and up,
-#   udp_count.py :8020 (counts UDP datagrams and their sizes)
+#   udp_count.py :8020 (counts UDP datagrams and their sizes), udp_burst.py
 #     |  veth
 #  ns "host": pasta --config-net -m MTU [--no-tap-offload] -d -l LOG
 #     |  tap (virtio-net header with offloads, or plain)
-#  pasta namespace: curl, socat, a UDP_SEGMENT sender (python3), ethtool
+#  pasta namespace: curl, socat, a UDP_SEGMENT sender (python3), ethtool,
+#   udp_count.py on :8030 (-u 8030)
 #
 # 1. For MTU 1500, 9000 and 65520, offloads on and off: 64 MiB down (curl)
 #    and up (socat), IPv4, and at MTU 1500 also IPv6, sha256 compared; with
 #    offloads on at MTU 1500 the counters pasta logs at exit show
 #    super-segments both ways, with --no-tap-offload none.
-# 2. UDP: the namespace sends with UDP_SEGMENT (10 super-datagrams of 8 x
-#    1000 bytes): the remote gets 80 datagrams of 1000 bytes, with offloads
-#    (pasta splits the USO frames) and without.
+# 2. UDP at MTU 1500: the namespace sends with UDP_SEGMENT (10
+#    super-datagrams of 8 x 1000 bytes): the remote gets the 80 datagrams of
+#    1000 bytes, intact, with offloads (pasta splits the USO frames) and
+#    without; the remote sends a burst of 80 datagrams to a -u port: the
+#    namespace gets them all, intact (with USO, pasta merges datagrams read
+#    in one batch into super-datagrams, the kernel cuts them again).
 # 3. The namespace turns offloads off on its side (ethtool -K eth0 tx off
 #    tso off gso off sg off): transfers still complete, nothing comes in as
 #    a super-segment.
@@ -46,14 +50,16 @@ bg httpd in_remote busybox httpd -f -p "$TCP_P_HTTP" -h "$TMP/www"
 wait_for 5 tcp_listening in_remote "$TCP_P_HTTP" || true
 
 cat > "$TMP/udp_count.py" <<'EOF'
-# udp_count.py ADDR PORT SECS: count datagrams for SECS seconds, print
-# "n=COUNT sizes=SIZE[,SIZE...]"
+# udp_count.py ADDR PORT SECS: count datagrams for SECS seconds (until 0.5 s
+# of silence after the first), print "n=COUNT distinct=D bad=B sizes=S,..."
+# where D counts distinct datagrams made of one repeated byte, B the others
 import socket, sys, time
 s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET,
                   socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
 s.bind((sys.argv[1], int(sys.argv[2])))
 s.settimeout(0.5)
-end, n, sizes = time.time() + float(sys.argv[3]), 0, set()
+end, n, bad, sizes, seen = time.time() + float(sys.argv[3]), 0, 0, set(), set()
 print("ready", flush=True)
 while time.time() < end:
     try:
@@ -64,18 +70,35 @@ while time.time() < end:
         continue
     n += 1
     sizes.add(len(d))
-print("n=%d sizes=%s" % (n, ",".join(str(x) for x in sorted(sizes))))
+    if d and d.count(d[0]) == len(d):
+        seen.add(d[0])
+    else:
+        bad += 1
+print("n=%d distinct=%d bad=%d sizes=%s" % (n, len(seen), bad,
+      ",".join(str(x) for x in sorted(sizes))))
 EOF
 cat > "$TMP/udp_gso_send.py" <<'EOF'
-# udp_gso_send.py ADDR PORT: 10 sends of 8000 bytes with UDP_SEGMENT 1000
+# udp_gso_send.py ADDR PORT: 10 sends of 8 x 1000 bytes with UDP_SEGMENT
+# 1000, each datagram one repeated byte, 80 different ones
 import socket, sys, time
 UDP_SEGMENT = 103
 s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET,
                   socket.SOCK_DGRAM)
 s.setsockopt(socket.IPPROTO_UDP, UDP_SEGMENT, 1000)
 for i in range(10):
-    s.sendto(bytes([i]) * 8000, (sys.argv[1], int(sys.argv[2])))
+    s.sendto(b"".join(bytes([i * 8 + j]) * 1000 for j in range(8)),
+             (sys.argv[1], int(sys.argv[2])))
     time.sleep(0.01)
+EOF
+cat > "$TMP/udp_burst.py" <<'EOF'
+# udp_burst.py ADDR PORT: 80 datagrams of 1000 bytes back to back (pasta
+# reads them in batches: super-datagrams towards the namespace), each one
+# repeated byte, 80 different ones
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET,
+                  socket.SOCK_DGRAM)
+for i in range(80):
+    s.sendto(bytes([i]) * 1000, (sys.argv[1], int(sys.argv[2])))
 EOF
 chmod 644 "$TMP"/*.py
 
@@ -121,16 +144,24 @@ transfers() {
 	done
 }
 
-# udp_gso TAG: the UDP_SEGMENT sender, and what the remote counted
+# udp_gso TAG: the UDP_SEGMENT sender in the namespace, and what the remote
+# counted; then a burst from the remote to the namespace (-u 8030)
 udp_gso() {
 	local tag=$1
-	rm -f "$TMP/udpc.log"
+	rm -f "$TMP/udpc.log" "$TMP/udpn.log"
 	bg udpc in_remote timeout 20 python3 "$TMP/udp_count.py" "$REMOTE_LO4" 8020 15
 	wait_for 5 grep -q ready "$TMP/udpc.log" || true
 	in_ns timeout 10 python3 "$TMP/udp_gso_send.py" "$REMOTE_LO4" 8020 || true
 	wait_for 18 grep -q '^n=' "$TMP/udpc.log" || true
-	tcp_expect "offload_${tag}_udp_segment" '^n=80 sizes=1000$' \
-		grep '^n=' "$TMP/udpc.log"
+	tcp_expect "offload_${tag}_udp_segment_out" \
+		'^n=80 distinct=80 bad=0 sizes=1000$' grep '^n=' "$TMP/udpc.log"
+
+	bg udpn in_ns timeout 20 python3 "$TMP/udp_count.py" 0.0.0.0 8030 15
+	wait_for 5 grep -q ready "$TMP/udpn.log" || true
+	in_remote timeout 10 python3 "$TMP/udp_burst.py" "$HOST4" 8030 || true
+	wait_for 18 grep -q '^n=' "$TMP/udpn.log" || true
+	tcp_expect "offload_${tag}_udp_burst_in" \
+		'^n=80 distinct=80 bad=0 sizes=1000$' grep '^n=' "$TMP/udpn.log"
 }
 
 # --- 1. and 2.: each MTU, offloads on and off --------------------------------
@@ -141,7 +172,7 @@ for mtu in 1500 9000 65520; do
 		log="$LOGD/pasta-$mtu-$off.log"
 		# shellcheck disable=SC2086
 		if ! pasta_start --config-net -m "$mtu" $opt -d -l "$log" \
-			-t none -u none -T none -U none; then
+			-t none -u 8030 -T none -U none; then
 			fail "offload_${mtu}_${off}_start" "pasta did not start"
 			continue
 		fi
@@ -164,7 +195,7 @@ done
 
 # --- 3. The namespace turns its offloads off ------------------------------------
 log="$LOGD/pasta-ethtool.log"
-if pasta_start --config-net -m 1500 -d -l "$log" -t none -u none -T none -U none; then
+if pasta_start --config-net -m 1500 -d -l "$log" -t none -u 8030 -T none -U none; then
 	if in_ns ethtool -K eth0 tx off tso off gso off sg off >"$TMP/ethtool.out" 2>&1; then
 		transfers ns_ethtool_off 4
 		udp_gso ns_ethtool_off
