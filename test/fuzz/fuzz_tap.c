@@ -83,11 +83,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	tap_frames_handle(&c, frames, n, &now);
 
-	/* pasta's tap with offloads: a virtio-net header first */
-	c.mode = MODE_PASTA;
+	/* pasta's tap with offloads: a virtio-net header first (the mode
+	 * stays passt's: only sending, to a closed descriptor, looks at it)
+	 */
 	tap_vnet_set(TAP_VNET_HDR_LEN, TAP_OFF_CSUM | TAP_OFF_TSO | TAP_OFF_USO);
 	tap_frames_handle(&c, frames, n, &now);
 	tap_vnet_set(0, 0);
-	c.mode = MODE_PASST;
 	return 0;
 }
