@@ -90,7 +90,7 @@
 #include "udp.h"
 #include "icmp.h"
 
-#define PKT_BUF_SIZE		(8 * 1024 * 1024)	/* ~128 max frames */
+#define PKT_BUF_SIZE		((size_t)8 * 1024 * 1024)	/* ~128 max frames */
 #define TAP_POOL_SIZE		4096	/* frames per batch: small segments */
 #define TAP_SEQS		128	/* flow sequences per batch */
 #define TAP_SEQ_PKTS		TAP_POOL_SIZE	/* frames per sequence */
@@ -120,7 +120,7 @@
  * datagram: more than TAP_USO_SEGS_MAX is absurd and dropped.
  */
 #define TAP_USO_SEGS_MAX	256
-#define TAP_USO_BUF_SIZE	(4 * (TAP_GSO_FRAME_MAX +			\
+#define TAP_USO_BUF_SIZE	((size_t)4 * (TAP_GSO_FRAME_MAX +			\
 				      TAP_USO_SEGS_MAX * UDP_HDR_LEN))
 
 struct tap_stats tap_stats;

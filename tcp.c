@@ -1265,7 +1265,7 @@ static void tcp_seg_size(const struct tcp_conn *conn, size_t *seg,
 	*partial = !!(off & TAP_OFF_CSUM);
 	*seg = conn->mss;
 	if ((off & TAP_OFF_TSO) && conn->mss < TCP_GSO_PAYLOAD_MAX)
-		*seg = (TCP_GSO_PAYLOAD_MAX / conn->mss) * conn->mss;
+		*seg = (size_t)(TCP_GSO_PAYLOAD_MAX / conn->mss) * conn->mss;
 }
 
 /**
