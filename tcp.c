@@ -20,7 +20,10 @@
  *
  * - host to guest: data is read with MSG_PEEK straight into the payload area
  *   of pre-built frames (Ethernet, IP and TCP headers reserved in front),
- *   one MSS per frame, as much as the guest's window allows. With
+ *   one MSS per frame, as much as the guest's window allows. With pasta's
+ *   tap offloads (tap.c), a frame holds as many whole MSS as a 64 KiB IP
+ *   packet does, the kernel cutting it at the MSS, and checksums are left
+ *   to the kernel: the payload is never read here. With
  *   SO_PEEK_OFF (Linux >= 6.10 for TCP) each peek continues where the
  *   previous one stopped; without it, a discard buffer covers the bytes
  *   already in flight. Data leaves the socket (recv() with MSG_TRUNC) only

@@ -25,7 +25,10 @@
  * Socket to guest. recvmmsg() reads up to UDP_MAX_FRAMES datagrams per call
  * straight into the payload area of pre-sized frame buffers; Ethernet, IP
  * and UDP headers are then written in place in front of each payload, and
- * the whole batch goes to the guest with one tap_send_frames(). A datagram
+ * the whole batch goes to the guest with one tap_send_frames(). With pasta's
+ * tap offloads, checksums are left to the kernel and, with USO, runs of
+ * datagrams of one flow and one size become one super-datagram the kernel
+ * cuts again (udp_tap_flush()). A datagram
  * that doesn't fit the guest's MTU is sent as IPv4 fragments (RFC 791) or
  * with IPv6 Fragment headers (RFC 8200 4.5): the guest reassembles.
  *
