@@ -470,7 +470,7 @@ size_t tap_send_frames_gso(const struct ctx *c, const struct iovec *iov,
 		}
 	} else {
 		struct iovec v[9] = { { .iov_base = &vh,
-					.iov_len = TAP_VNET_HDR_LEN } };
+					.iov_len = tap_vnet_len } };
 		size_t first = tap_vnet_len ? 1 : 0;
 
 		for (i = 0; i < nframes; i++) {
@@ -552,7 +552,8 @@ unsigned int tap_offloads(void)
 
 /**
  * tap_vnet_set() - Set virtio-net header length and offloads in use
- * @len:	TAP_VNET_HDR_LEN, or 0 for no header
+ * @len:	TAP_VNET_HDR_LEN (or 10, struct virtio_net_hdr, if the
+ *		kernel refused that), 0 for no header
  * @offloads:	TAP_OFF_* bits
  *
  * For tap_offload_init(), and for tests and fuzzing, which have no tap.
@@ -593,11 +594,13 @@ void tap_offload_init(int fd, int vnet)
 	if (!vnet)
 		return;
 
+	/* The header is there from TUNSETIFF on: whatever fails below, its
+	 * length must be right, and a header without offloads is all zeroes
+	 */
 	if (ioctl(fd, TUNSETVNETHDRSZ, &sz)) {
-		warn("tap: can't set virtio-net header size: %s, no offloads",
-		     strerror(errno));
-		ioctl(fd, TUNSETOFFLOAD, 0U);
-		return;
+		warn("tap: can't set virtio-net header size: %s, using %zu",
+		     strerror(errno), sizeof(struct virtio_net_hdr));
+		sz = (int)sizeof(struct virtio_net_hdr);
 	}
 	/* Little-endian fields (virtio 1.0) on big-endian hosts too: on
 	 * little-endian ones, they are already
@@ -605,6 +608,8 @@ void tap_offload_init(int fd, int vnet)
 	if (ioctl(fd, TUNSETVNETLE, &le) && htole16(1) != 1) {
 		warn("tap: can't set little-endian virtio-net header: %s, "
 		     "no offloads", strerror(errno));
+		ioctl(fd, TUNSETOFFLOAD, 0U);
+		tap_vnet_set((size_t)sz, 0);
 		return;
 	}
 
@@ -627,7 +632,7 @@ void tap_offload_init(int fd, int vnet)
 
 	if (want & TUN_F_USO4)
 		offloads |= TAP_OFF_USO;
-	tap_vnet_set(TAP_VNET_HDR_LEN, offloads);
+	tap_vnet_set((size_t)sz, offloads);
 
 	debug("tap: virtio-net header, %u bytes; offloads from the "
 	      "namespace:%s%s%s%s; to it: CSUM TSO%s", sz,
@@ -867,7 +872,7 @@ const struct in6_addr *tap_ip6_daddr(const struct ctx *c,
 
 /**
  * tap_vnet_parse() - Check the virtio-net header of a frame from the tap
- * @hdr:	Header, TAP_VNET_HDR_LEN bytes (in pkt_buf, before the frame)
+ * @hdr:	Header, tap_vnet_len bytes before the frame (the first 10 are read)
  * @flen:	Length of the frame after it
  * @in:	What the header says, filled on success
  *
