@@ -27,7 +27,8 @@
 #    tso off gso off sg off): transfers still complete, nothing comes in as
 #    a super-segment.
 # 4. --pcap with offloads at MTU 1500: the capture holds super-frames (IP
-#    length above the MTU) and every TCP checksum in it is correct.
+#    length above the MTU), TCP both families and UDP both ways, and every
+#    TCP and UDP checksum in it is correct.
 # 5. Malformed virtio-net headers (gso_size 0 or absurd, hdr_len or
 #    csum_start/csum_offset beyond the frame, unknown gso_type, GSO on a
 #    non-TCP/UDP packet, GSO type not matching the packet) are dropped and
@@ -214,21 +215,27 @@ fi
 
 # --- 4. Captures: super-frames with correct checksums ---------------------------
 pcapf="$LOGD/offload.pcap"
-if pasta_start --config-net -m 1500 --pcap "$pcapf" -t none -u none -T none -U none; then
-	in_ns timeout 30 curl -sS --max-time 20 -o /dev/null \
-		"http://$REMOTE_LO4:$TCP_P_HTTP/one" || true
+if pasta_start --config-net -m 1500 --pcap "$pcapf" -t none -u 8030 -T none -U none; then
+	wait_for 5 sh -c "nsenter -t $NS_PID -n ip -6 addr show dev eth0 scope global | grep -q inet6 && ! nsenter -t $NS_PID -n ip -6 addr show dev eth0 | grep -q tentative" || true
+	for a in "$REMOTE_LO4" "[$REMOTE_LO6]"; do
+		in_ns timeout 30 curl -sS --max-time 20 -g -o /dev/null \
+			"http://$a:$TCP_P_HTTP/one" || true
+	done
 	up_sink 8019
 	in_ns timeout 30 socat -u "OPEN:$TMP/www/one,rdonly" \
 		"TCP:$REMOTE_LO4:8019" || true
 	up_sha 8019 >/dev/null
+	udp_gso pcap
 	pasta_stop
-	tcpdump -nn -vv -r "$pcapf" tcp 2>/dev/null > "$TMP/pcap.txt" || true
+	# tcpdump checks TCP and UDP checksums over IPv4 and IPv6 with -vv
+	tcpdump -nn -vv -r "$pcapf" 2>/dev/null > "$TMP/pcap.txt" || true
 	big=$(grep -Ec 'length ([2-9][0-9]{3}|[1-9][0-9]{4})\)' "$TMP/pcap.txt" || true)
-	good=$(grep -c 'cksum 0x[0-9a-f]* (correct)' "$TMP/pcap.txt" || true)
-	bad=$(grep -c 'incorrect' "$TMP/pcap.txt" || true)
-	echo "  capture: $big frames above the MTU, $good correct checksums, $bad incorrect"
+	good=$(grep -Ec '(cksum|udp sum) 0x[0-9a-f]* \(correct\)|\[udp sum ok\]' "$TMP/pcap.txt" || true)
+	bad=$(grep -Ec 'incorrect|bad udp cksum' "$TMP/pcap.txt" || true)
+	v6=$(grep -c '2001:db8:1::1\.8000 > .*(correct)' "$TMP/pcap.txt" || true)
+	echo "  capture: $big frames above the MTU, $good correct checksums ($v6 IPv6 TCP), $bad incorrect"
 	check offload_pcap_super_frames test "$big" -gt 0
-	check offload_pcap_checksums_correct sh -c "[ $bad = 0 ] && [ $good -gt 0 ]"
+	check offload_pcap_checksums_correct sh -c "[ $bad = 0 ] && [ $good -gt 0 ] && [ $v6 -gt 0 ]"
 else
 	fail offload_pcap_start "pasta did not start"
 fi
