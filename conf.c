@@ -92,6 +92,7 @@ enum {
 	OPT_HOST_LO_TO_NS_LO,
 	OPT_NO_SPLICE,
 	OPT_SPLICE_ONLY,
+	OPT_NO_TAP_OFFLOAD,
 	OPT_NO_COPY_ROUTES,
 	OPT_NO_COPY_ADDRS,
 	OPT_STATS,
@@ -161,6 +162,7 @@ static const struct option conf_options[] = {
 	{ "host-lo-to-ns-lo",	no_argument,		NULL, OPT_HOST_LO_TO_NS_LO },
 	{ "no-splice",		no_argument,		NULL, OPT_NO_SPLICE },
 	{ "splice-only",	no_argument,		NULL, OPT_SPLICE_ONLY },
+	{ "no-tap-offload",	no_argument,		NULL, OPT_NO_TAP_OFFLOAD },
 	{ "no-copy-routes",	no_argument,		NULL, OPT_NO_COPY_ROUTES },
 	{ "no-copy-addrs",	no_argument,		NULL, OPT_NO_COPY_ADDRS },
 	{ "stats",		required_argument,	NULL, OPT_STATS },
@@ -330,6 +332,8 @@ static void usage(const char *name, int status)
 "                          namespace's loopback, not its public address\n"
 "      --no-splice         No loopback bypass for inbound connections\n"
 "      --splice-only       No tap device: only forward loopback traffic\n"
+"      --no-tap-offload    No checksum or segmentation offloads on the\n"
+"                          tap device: one frame per segment\n"
 "      --no-copy-routes    With --config-net, set up the default route\n"
 "                          only (deprecated)\n"
 "      --no-copy-addrs     With --config-net, set up one address only\n"
@@ -1547,6 +1551,10 @@ void conf(struct ctx *c, int argc, char **argv)
 		case OPT_NO_SPLICE:
 			conf_mode_only(c, MODE_PASTA, "--no-splice");
 			c->no_splice = 1;
+			break;
+		case OPT_NO_TAP_OFFLOAD:
+			conf_mode_only(c, MODE_PASTA, "--no-tap-offload");
+			c->no_tap_offload = 1;
 			break;
 		case OPT_SPLICE_ONLY:
 			conf_mode_only(c, MODE_PASTA, "--splice-only");

@@ -71,6 +71,9 @@ static void exit_cleanup(void)
 	      tap_stats.frames, tap_stats.sent, tap_stats.bad_len,
 	      tap_stats.bad_eth, tap_stats.bad_l3, tap_stats.bad_l4,
 	      tap_stats.unhandled, tap_stats.send_drop);
+	debug("tap: offloads: %lu super-segments in, %lu out, %lu bad "
+	      "virtio-net headers", tap_stats.gso_in, tap_stats.gso_out,
+	      tap_stats.bad_vnet);
 }
 
 /**
@@ -94,7 +97,8 @@ static void stats_report(const struct timespec *now)
 		return;
 
 	drop = tap_stats.bad_len + tap_stats.bad_eth + tap_stats.bad_l3 +
-	       tap_stats.bad_l4 + tap_stats.unhandled + tap_stats.send_drop;
+	       tap_stats.bad_l4 + tap_stats.unhandled + tap_stats.send_drop +
+	       tap_stats.bad_vnet;
 	tcp = c.no_tcp ? 0 : tcp_conns_active();
 	splice = c.no_tcp ? 0 : tcp_splice_pairs_active();
 

@@ -271,6 +271,7 @@ struct ctx {
 	int pasta_child_argc;		/* command to spawn, if any */
 	char *pasta_child_argv[PASTA_CHILD_ARGS_MAX + 1];
 	pid_t pasta_child_pid;		/* spawned command, 0 if none */
+	int no_tap_offload;		/* --no-tap-offload */
 };
 
 #endif /* PASST_H */

@@ -84,6 +84,7 @@
 #include "log.h"
 #include "netlink.h"
 #include "pasta.h"
+#include "tap.h"
 
 #define NS_READY_TIMEOUT_MS	(10 * 1000)	/* unshare() and maps: fast */
 #define NS_QUIT_PERIOD_S	1		/* PID target liveness check */
@@ -494,17 +495,29 @@ static int pasta_tap_open_ns(void *arg)
 		return -a->err;
 	}
 
-	/* An empty name lets the kernel pick one (tap%d) */
+	/* An empty name lets the kernel pick one (tap%d). A virtio-net header
+	 * in front of each frame carries offloads (tap_offload_init()): a
+	 * kernel that refuses it gets the plain tap
+	 */
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	if (!c->no_tap_offload)
+		ifr.ifr_flags |= IFF_VNET_HDR;
 	memcpy(ifr.ifr_name, c->pasta_ifname, sizeof(ifr.ifr_name) - 1);
 
-	if (ioctl(fd, TUNSETIFF, &ifr)) {
+	rc = ioctl(fd, TUNSETIFF, &ifr);
+	if (rc && (ifr.ifr_flags & IFF_VNET_HDR)) {
+		debug("tap: no virtio-net header: %s", strerror(errno));
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+		rc = ioctl(fd, TUNSETIFF, &ifr);
+	}
+	if (rc) {
 		a->what = "create tap device (TUNSETIFF)";
 		a->err = errno;
 		close(fd);
 		return -a->err;
 	}
+	tap_offload_init(fd, !!(ifr.ifr_flags & IFF_VNET_HDR));
 	ifr.ifr_name[sizeof(ifr.ifr_name) - 1] = '\0';
 	memcpy(c->pasta_ifname, ifr.ifr_name, sizeof(c->pasta_ifname));
 

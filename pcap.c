@@ -20,12 +20,13 @@
 #include "pcap.h"
 #include "log.h"
 #include "util.h"
+#include "tap.h"
 
 #define PCAP_MAGIC		0xa1b2c3d4	/* microsecond resolution */
 #define PCAP_VERSION_MAJOR	2
 #define PCAP_VERSION_MINOR	4
 #define PCAP_LINKTYPE_ETHERNET	1
-#define PCAP_SNAPLEN		(MTU_MAX + 14)
+#define PCAP_SNAPLEN		TAP_GSO_FRAME_MAX	/* super-segments, whole */
 
 struct pcap_file_hdr {
 	uint32_t magic;

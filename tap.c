@@ -30,10 +30,31 @@
  * socket is completed before anything else is sent, as the stream would
  * otherwise lose framing.
  *
+ * Offloads (pasta). The tap is opened with IFF_VNET_HDR unless
+ * --no-tap-offload: each frame, both ways, follows a 12-byte virtio-net
+ * header. tap_offload_init() offers the kernel partial checksums and TCP/UDP
+ * segmentation (TUNSETOFFLOAD, dropping features the kernel refuses), so the
+ * namespace hands us super-segments of up to 64 KiB whatever the MTU: a TCP
+ * one goes to the TCP handler as the one big segment it stands for (sequence
+ * and ACK bookkeeping are per byte), a UDP one is split here into datagrams
+ * of gso_size. Checksums from the namespace are never verified (the kernel
+ * did, or will), so partial ones need nothing. The header is checked like
+ * any other input: tap_vnet_parse() against the frame, tap_vnet_l4_check()
+ * against the parsed packet; anything inconsistent is dropped and counted
+ * (bad_vnet). Towards the namespace, tap_send_frames_gso() is the one place
+ * that puts something in front of a frame (passt's length prefix, or the
+ * virtio-net header from tap_vnet_hdr()), from per-frame requests of the
+ * builders (struct tap_gso): TCP sends up to 64 KiB per frame with gso_size
+ * the namespace's MSS, TCP and UDP leave checksums to the kernel. passt's
+ * frames don't change at all. Captures: super-segments are written whole,
+ * partial checksums completed on the way to the file.
+ *
  * Limits: PKT_BUF_SIZE bytes of frames and TAP_POOL_SIZE frames per batch;
- * TAP_SEQS flow sequences per batch (more flows flush early).
+ * TAP_SEQS flow sequences per batch (more flows flush early); a UDP
+ * super-datagram splits into TAP_USO_SEGS_MAX datagrams at most.
  */
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -46,7 +67,10 @@
 #include <netinet/ip.h>
 #include <netinet/ip6.h>
 #include <netinet/udp.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -66,7 +90,7 @@
 #include "udp.h"
 #include "icmp.h"
 
-#define PKT_BUF_SIZE		(8 * 1024 * 1024)	/* ~128 max frames */
+#define PKT_BUF_SIZE		((size_t)8 * 1024 * 1024)	/* ~128 max frames */
 #define TAP_POOL_SIZE		4096	/* frames per batch: small segments */
 #define TAP_SEQS		128	/* flow sequences per batch */
 #define TAP_SEQ_PKTS		TAP_POOL_SIZE	/* frames per sequence */
@@ -77,10 +101,59 @@
 #define DHCP_SERVER_PORT	67
 #define DHCPV6_SERVER_PORT	547
 
+/* Older uapi headers lack USO (Linux 6.2) */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4		0x20
+#define TUN_F_USO6		0x40
+#endif
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4	5
+#endif
+
+/* Checksum field offsets, for csum_offset: RFC 9293 3.1, RFC 768 */
+#define TCP_CSUM_OFF		16
+#define UDP_CSUM_OFF		6
+
+/* UDP super-datagrams from the namespace are split into datagrams of
+ * gso_size, each with its own header, into this area after the frames. The
+ * kernel sends at most UDP_MAX_SEGMENTS (64, or 128 since Linux 5.x) per
+ * datagram: more than TAP_USO_SEGS_MAX is absurd and dropped.
+ */
+#define TAP_USO_SEGS_MAX	256
+#define TAP_USO_BUF_SIZE	((size_t)4 * (TAP_GSO_FRAME_MAX +			\
+				      TAP_USO_SEGS_MAX * UDP_HDR_LEN))
+
 struct tap_stats tap_stats;
 
-static char pkt_buf[PKT_BUF_SIZE] __attribute__((aligned(64)));
-PACKET_POOL(pool_tap, TAP_POOL_SIZE, pkt_buf, sizeof(pkt_buf));
+/* Frames, then the area where UDP super-datagrams are split */
+static char pkt_buf[PKT_BUF_SIZE + TAP_USO_BUF_SIZE] __attribute__((aligned(64)));
+PACKET_POOL(pool_tap, TAP_POOL_SIZE, pkt_buf, PKT_BUF_SIZE);
+static size_t tap_uso_used;
+
+/* pasta: virtio-net header length in front of frames on the tap (0: none),
+ * and the offloads in use (TAP_OFF_*)
+ */
+static size_t tap_vnet_len;
+static unsigned int tap_offload;
+
+/**
+ * struct tap_vnet_in - What the virtio-net header says about a frame we read
+ * @gso_type:	VIRTIO_NET_HDR_GSO_*, without the ECN bit
+ * @partial:	VIRTIO_NET_HDR_F_NEEDS_CSUM is set
+ * @gso_size:	Segment size of a super-segment
+ * @csum_start:	Where checksumming starts, from the Ethernet header
+ * @csum_off:	Offset of the checksum field from @csum_start
+ */
+struct tap_vnet_in {
+	uint8_t gso_type;
+	uint8_t partial;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_off;
+};
+
+/* Per frame of pool_tap, when it came with a virtio-net header */
+static struct tap_vnet_in tap_vnet_in[TAP_POOL_SIZE];
 
 /* passt: bytes of an incomplete frame kept at the start of pkt_buf */
 static size_t tap_partial;
@@ -207,19 +280,155 @@ static size_t tap_stream_write(struct ctx *c, const struct iovec *iov,
 }
 
 /**
- * tap_send_frames() - Send a batch of frames to the guest or namespace
+ * tap_l4_csum_at() - Where the L4 checksum of one of our frames starts
+ * @frame:	Frame, Ethernet header onwards (at least the IP header)
+ * @len:	Bytes available at @frame
+ * @off:	Set to the checksum field's offset from the returned value
+ *
+ * Our frames carry no IPv4 options or IPv6 extension headers, but the IPv4
+ * header length is read anyway.
+ *
+ * Return: offset of the TCP or UDP header in @frame, 0 if neither
+ */
+static size_t tap_l4_csum_at(const uint8_t *frame, size_t len, size_t *off)
+{
+	size_t l3 = ETH_HDR_LEN, l4;
+	uint8_t proto;
+
+	if (len < ETH_HDR_LEN + IP4_HDR_LEN)
+		return 0;
+
+	switch (get_be16(frame + 12)) {
+	case ETHERTYPE_IP:
+		l4 = l3 + (size_t)(frame[l3] & 0x0f) * 4;
+		proto = frame[l3 + 9];
+		break;
+	case ETHERTYPE_IPV6:
+		if (len < ETH_HDR_LEN + IP6_HDR_LEN)
+			return 0;
+		l4 = l3 + IP6_HDR_LEN;
+		proto = frame[l3 + 6];
+		break;
+	default:
+		return 0;
+	}
+
+	if (proto == IPPROTO_TCP)
+		*off = TCP_CSUM_OFF;
+	else if (proto == IPPROTO_UDP)
+		*off = UDP_CSUM_OFF;
+	else
+		return 0;
+
+	return l4;
+}
+
+/**
+ * tap_vnet_hdr() - Build the virtio-net header for one frame we send
+ * @hdr:	Header to fill, TAP_VNET_HDR_LEN bytes
+ * @frame:	First buffer of the frame, Ethernet header onwards
+ * @len:	Length of that buffer
+ * @gso:	Offload request for the frame, NULL for none
+ *
+ * Shared by every front end that puts a virtio-net header first (pasta's tap
+ * today): NEEDS_CSUM with csum_start and csum_offset when the L4 checksum is
+ * partial, a GSO type and size when the frame is a super-segment. Fields are
+ * little-endian: virtio 1.0, and TUNSETVNETLE on the tap.
+ */
+static void tap_vnet_hdr(struct virtio_net_hdr_mrg_rxbuf *hdr,
+			 const uint8_t *frame, size_t len,
+			 const struct tap_gso *gso)
+{
+	size_t l4, off = 0;
+
+	memset(hdr, 0, sizeof(*hdr));
+	if (!gso || (!gso->partial && !gso->gso_size))
+		return;
+
+	l4 = tap_l4_csum_at(frame, len, &off);
+	if (!l4)
+		return;
+
+	if (gso->partial) {
+		hdr->hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		hdr->hdr.csum_start = htole16((uint16_t)l4);
+		hdr->hdr.csum_offset = htole16((uint16_t)off);
+	}
+
+	if (gso->gso_size) {
+		uint8_t type;
+
+		if (off == UDP_CSUM_OFF)
+			type = VIRTIO_NET_HDR_GSO_UDP_L4;
+		else if (get_be16(frame + 12) == ETHERTYPE_IP)
+			type = VIRTIO_NET_HDR_GSO_TCPV4;
+		else
+			type = VIRTIO_NET_HDR_GSO_TCPV6;
+
+		hdr->hdr.gso_type = type;
+		hdr->hdr.gso_size = htole16(gso->gso_size);
+		/* Headers up to the end of the TCP (with options) or UDP
+		 * header: a hint for the kernel's linear part
+		 */
+		if (off == UDP_CSUM_OFF)
+			l4 += UDP_HDR_LEN;
+		else if (len >= l4 + 13)
+			l4 += (size_t)(frame[l4 + 12] >> 4) * 4;
+		hdr->hdr.hdr_len = htole16((uint16_t)MIN(l4, len));
+	}
+}
+
+/**
+ * tap_csum_complete() - Finish a partial L4 checksum, for the capture
+ * @frame:	Whole frame, writable
+ * @len:	Its length
+ * @start:	Start of the checksummed area (the L4 header)
+ * @off:	Offset of the checksum field from @start
+ *
+ * The field holds the pseudo-header sum: the checksum of the area including
+ * it is the complete one (virtio 1.0 5.1.6.2).
+ */
+static void tap_csum_complete(uint8_t *frame, size_t len, size_t start,
+			      size_t off)
+{
+	uint16_t sum;
+
+	if (start + off + 2 > len)
+		return;
+
+	sum = csum(frame + start, len - start, 0);
+	if (off == UDP_CSUM_OFF && !sum)
+		sum = 0xffff;		/* RFC 768: zero means no checksum */
+	memcpy(frame + start + off, &sum, 2);
+}
+
+/**
+ * tap_send_frames_gso() - Send a batch of frames, with offload requests
  * @c:		Execution context
  * @iov:	Buffers, @bufs_per_frame for each frame, Ethernet onwards
  * @bufs_per_frame: Buffers making up one frame
  * @nframes:	Number of frames
+ * @gso:	Offload request per frame, or NULL: only where tap_offloads()
+ *		says so, the frames are complete otherwise
+ *
+ * The one place that decides what goes in front of a frame: the 32-bit
+ * length for passt's stream (frames are byte-identical to what they were
+ * without offloads: nobody asks for them), a virtio-net header for pasta's
+ * tap with offloads on.
+ *
+ * The capture shows complete frames: a super-segment is written whole, its IP
+ * lengths are those of the super-segment already, and a partial checksum is
+ * completed on a copy first.
  *
  * Return: number of frames sent (the rest is dropped: the guest's TCP, or
  *	   ours, retransmits)
  */
 /* #syscalls: writev */
-size_t tap_send_frames(const struct ctx *c, const struct iovec *iov,
-		       size_t bufs_per_frame, size_t nframes)
+size_t tap_send_frames_gso(const struct ctx *c, const struct iovec *iov,
+			   size_t bufs_per_frame, size_t nframes,
+			   const struct tap_gso *gso)
 {
+	static struct virtio_net_hdr_mrg_rxbuf vh;
 	struct ctx *cw = (struct ctx *)(uintptr_t)c;	/* fd_tap may close */
 	size_t i, j, sent = 0;
 
@@ -260,26 +469,41 @@ size_t tap_send_frames(const struct ctx *c, const struct iovec *iov,
 			start += n;
 		}
 	} else {
+		struct iovec v[9] = { { .iov_base = &vh,
+					.iov_len = tap_vnet_len } };
+		size_t first = tap_vnet_len ? 1 : 0;
+
 		for (i = 0; i < nframes; i++) {
 			const struct iovec *f = iov + i * bufs_per_frame;
 
-			if (writev(c->fd_tap, f, (int)bufs_per_frame) < 0) {
+			for (j = 0; j < bufs_per_frame; j++)
+				v[1 + j] = f[j];
+			if (first)
+				tap_vnet_hdr(&vh, f[0].iov_base, f[0].iov_len,
+					     gso ? gso + i : NULL);
+
+			if (writev(c->fd_tap, v + 1 - first,
+				   (int)(bufs_per_frame + first)) < 0) {
 				if (errno != EAGAIN && errno != EWOULDBLOCK)
 					debug("tap: write error: %s",
 					      strerror(errno));
 				break;
 			}
+			if (first && vh.hdr.gso_type)
+				tap_stats.gso_out++;
 			sent++;
 		}
 	}
 
 	/* Capture what actually went out */
-	for (i = 0; i < sent; i++) {
-		if (bufs_per_frame == 1) {
+	for (i = 0; *c->pcap && i < sent; i++) {
+		const struct tap_gso *g = gso && tap_vnet_len ? gso + i : NULL;
+
+		if (bufs_per_frame == 1 && !(g && g->partial)) {
 			pcap_iov(iov + i, 1);
 		} else {
-			static char flat[TAP_FRAME_MAX];
-			size_t off = 0;
+			static uint8_t flat[TAP_GSO_FRAME_MAX];
+			size_t off = 0, l4, coff = 0;
 
 			for (j = 0; j < bufs_per_frame; j++) {
 				const struct iovec *b = iov + i * bufs_per_frame + j;
@@ -288,6 +512,9 @@ size_t tap_send_frames(const struct ctx *c, const struct iovec *iov,
 				memcpy(flat + off, b->iov_base, l);
 				off += l;
 			}
+			if (g && g->partial &&
+			    (l4 = tap_l4_csum_at(flat, off, &coff)))
+				tap_csum_complete(flat, off, l4, coff);
 			pcap(flat, off);
 		}
 	}
@@ -295,6 +522,124 @@ size_t tap_send_frames(const struct ctx *c, const struct iovec *iov,
 	tap_stats.sent += sent;
 	tap_stats.send_drop += nframes - sent;
 	return sent;
+}
+
+/**
+ * tap_send_frames() - Send a batch of complete frames to the guest or
+ *		       namespace
+ * @c:		Execution context
+ * @iov:	Buffers, @bufs_per_frame for each frame, Ethernet onwards
+ * @bufs_per_frame: Buffers making up one frame
+ * @nframes:	Number of frames
+ *
+ * Return: number of frames sent
+ */
+size_t tap_send_frames(const struct ctx *c, const struct iovec *iov,
+		       size_t bufs_per_frame, size_t nframes)
+{
+	return tap_send_frames_gso(c, iov, bufs_per_frame, nframes, NULL);
+}
+
+/**
+ * tap_offloads() - Offloads frame builders may use towards the namespace
+ *
+ * Return: TAP_OFF_* bits, 0 for passt and for pasta without offloads
+ */
+unsigned int tap_offloads(void)
+{
+	return tap_offload;
+}
+
+/**
+ * tap_vnet_set() - Set virtio-net header length and offloads in use
+ * @len:	TAP_VNET_HDR_LEN (or 10, struct virtio_net_hdr, if the
+ *		kernel refused that), 0 for no header
+ * @offloads:	TAP_OFF_* bits
+ *
+ * For tap_offload_init(), and for tests and fuzzing, which have no tap.
+ */
+void tap_vnet_set(size_t len, unsigned int offloads)
+{
+	tap_vnet_len = len;
+	tap_offload = len ? offloads : 0;
+}
+
+/**
+ * tap_offload_init() - Set up the virtio-net header and offloads on the tap
+ * @fd:		tap device, opened with IFF_VNET_HDR if @vnet
+ * @vnet:	IFF_VNET_HDR is set on @fd
+ *
+ * Set-up time only. TUNSETOFFLOAD says what the kernel may hand us: partial
+ * checksums (TUN_F_CSUM), TCP super-segments (TUN_F_TSO4, TUN_F_TSO6), UDP
+ * ones (TUN_F_USO4 with TUN_F_USO6, Linux >= 6.2). A kernel that refuses a
+ * set is asked again without the newest feature, one at a time. What we
+ * write needs no negotiation: NEEDS_CSUM and TCP GSO are accepted by any tap
+ * with a virtio-net header, UDP GSO by kernels that know USO.
+ */
+void tap_offload_init(int fd, int vnet)
+{
+	static const struct {
+		unsigned int flag;
+		const char *name;
+	} feat[] = {	/* dropped last to first on refusal */
+		{ TUN_F_CSUM,			"CSUM" },
+		{ TUN_F_TSO4,			"TSO4" },
+		{ TUN_F_TSO6,			"TSO6" },
+		{ TUN_F_USO4 | TUN_F_USO6,	"USO4/USO6" },
+	};
+	unsigned int want = 0, offloads = TAP_OFF_CSUM | TAP_OFF_TSO;
+	int sz = TAP_VNET_HDR_LEN, le = 1, i;
+
+	tap_vnet_set(0, 0);
+	if (!vnet)
+		return;
+
+	/* The header is there from TUNSETIFF on: whatever fails below, its
+	 * length must be right, and a header without offloads is all zeroes
+	 */
+	if (ioctl(fd, TUNSETVNETHDRSZ, &sz)) {
+		warn("tap: can't set virtio-net header size: %s, using %zu",
+		     strerror(errno), sizeof(struct virtio_net_hdr));
+		sz = (int)sizeof(struct virtio_net_hdr);
+	}
+	/* Little-endian fields (virtio 1.0) on big-endian hosts too: on
+	 * little-endian ones, they are already
+	 */
+	if (ioctl(fd, TUNSETVNETLE, &le) && htole16(1) != 1) {
+		warn("tap: can't set little-endian virtio-net header: %s, "
+		     "no offloads", strerror(errno));
+		ioctl(fd, TUNSETOFFLOAD, 0U);
+		tap_vnet_set((size_t)sz, 0);
+		return;
+	}
+
+	for (i = 0; i < (int)ARRAY_SIZE(feat); i++)
+		want |= feat[i].flag;
+
+	for (i = (int)ARRAY_SIZE(feat) - 1; i >= -1; i--) {
+		if (!ioctl(fd, TUNSETOFFLOAD, want))
+			break;
+		if (i < 0) {
+			debug("tap: kernel refused every offload: %s",
+			      strerror(errno));
+			want = 0;
+			break;
+		}
+		debug("tap: kernel refused offload %s: %s", feat[i].name,
+		      strerror(errno));
+		want &= ~feat[i].flag;
+	}
+
+	if (want & TUN_F_USO4)
+		offloads |= TAP_OFF_USO;
+	tap_vnet_set((size_t)sz, offloads);
+
+	debug("tap: virtio-net header, %u bytes; offloads from the "
+	      "namespace:%s%s%s%s; to it: CSUM TSO%s", sz,
+	      want & TUN_F_CSUM ? " CSUM" : "", want & TUN_F_TSO4 ? " TSO4" : "",
+	      want & TUN_F_TSO6 ? " TSO6" : "",
+	      want & TUN_F_USO4 ? " USO" : (want ? "" : " none"),
+	      offloads & TAP_OFF_USO ? " USO" : "");
 }
 
 /**
@@ -526,6 +871,117 @@ const struct in6_addr *tap_ip6_daddr(const struct ctx *c,
 }
 
 /**
+ * tap_vnet_parse() - Check the virtio-net header of a frame from the tap
+ * @hdr:	Header, tap_vnet_len bytes before the frame (the first 10 are read)
+ * @flen:	Length of the frame after it
+ * @in:	What the header says, filled on success
+ *
+ * The header is input like any other: each field is checked against the
+ * frame and against what we negotiated, never trusted. What can only be
+ * checked against the IP and L4 headers is checked once they are parsed
+ * (tap_vnet_l4_check()).
+ *
+ * Return: 0 if acceptable, -1 to drop the frame
+ */
+static int tap_vnet_parse(const uint8_t *hdr, size_t flen,
+			  struct tap_vnet_in *in)
+{
+	struct virtio_net_hdr h;
+	uint16_t hdr_len;
+
+	memcpy(&h, hdr, sizeof(h));
+	memset(in, 0, sizeof(*in));
+
+	if (h.flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM |
+			VIRTIO_NET_HDR_F_DATA_VALID))
+		return -1;	/* unknown flag */
+
+	if (h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		size_t start = le16toh(h.csum_start);
+		size_t off = le16toh(h.csum_offset);
+
+		if (start < ETH_HDR_LEN + IP4_HDR_LEN || start + off + 2 > flen)
+			return -1;
+		in->partial = 1;
+		in->csum_start = (uint16_t)start;
+		in->csum_off = (uint16_t)off;
+	}
+
+	hdr_len = le16toh(h.hdr_len);
+	if (hdr_len > flen)
+		return -1;
+
+	in->gso_type = h.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	switch (in->gso_type) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		if (h.gso_type & VIRTIO_NET_HDR_GSO_ECN)
+			return -1;
+		return flen > TAP_FRAME_MAX ? -1 : 0;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		break;
+	case VIRTIO_NET_HDR_GSO_UDP_L4:
+		if (h.gso_type & VIRTIO_NET_HDR_GSO_ECN)
+			return -1;
+		break;
+	default:
+		return -1;	/* UFO (never negotiated), unknown */
+	}
+
+	in->gso_size = le16toh(h.gso_size);
+	if (!in->gso_size || in->gso_size > MTU_MAX)
+		return -1;
+
+	return 0;
+}
+
+/**
+ * tap_vnet_l4_check() - Check a header against the parsed packet
+ * @in:		What the virtio-net header says, NULL if there was none
+ * @af:		AF_INET or AF_INET6
+ * @proto:	L4 protocol
+ * @l4off:	Offset of the L4 header in the frame
+ * @l4len:	L4 length, header and payload
+ *
+ * A GSO type must match family and protocol, a partial checksum must be the
+ * TCP or UDP one, and a UDP super-datagram must not split into more than
+ * TAP_USO_SEGS_MAX datagrams.
+ *
+ * Return: 0 if consistent, -1 to drop
+ */
+static int tap_vnet_l4_check(const struct tap_vnet_in *in, int af,
+			     uint8_t proto, size_t l4off, size_t l4len)
+{
+	if (!in)
+		return 0;
+
+	if (in->partial &&
+	    (in->csum_start != l4off ||
+	     !((proto == IPPROTO_TCP && in->csum_off == TCP_CSUM_OFF &&
+		l4len >= 20) ||
+	       (proto == IPPROTO_UDP && in->csum_off == UDP_CSUM_OFF &&
+		l4len >= UDP_HDR_LEN))))
+		return -1;
+
+	switch (in->gso_type) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return 0;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return af == AF_INET && proto == IPPROTO_TCP ? 0 : -1;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return af == AF_INET6 && proto == IPPROTO_TCP ? 0 : -1;
+	case VIRTIO_NET_HDR_GSO_UDP_L4:
+		if (proto != IPPROTO_UDP || l4len < UDP_HDR_LEN)
+			return -1;
+		if (DIV_ROUND_UP(l4len - UDP_HDR_LEN, in->gso_size) >
+		    TAP_USO_SEGS_MAX)
+			return -1;
+		return 0;
+	}
+	return -1;
+}
+
+/**
  * tap_seq_add() - Append an L4 packet to the sequence of its flow
  * @af:		Address family
  * @proto:	L4 protocol
@@ -624,6 +1080,7 @@ static void tap_seqs_flush(struct ctx *c, const struct timespec *now)
 		}
 	}
 	tap_seq_count = 0;
+	tap_uso_used = 0;
 }
 
 /**
@@ -641,13 +1098,61 @@ static void tap_l4_add(struct ctx *c, int af, uint8_t proto,
 }
 
 /**
+ * tap_uso_split() - Queue a UDP super-datagram as the datagrams it stands for
+ * @c:		Execution context
+ * @af:		Address family
+ * @saddr:	Source address
+ * @daddr:	Destination address
+ * @l4:		UDP header and payload of the super-datagram
+ * @l4len:	Length, checked by tap_vnet_l4_check()
+ * @gso_size:	Payload bytes per datagram, the last one may be shorter
+ * @now:	Current timestamp
+ *
+ * Each datagram gets a copy of the UDP header with its own length, in the
+ * split area of pkt_buf (the L4 handler sees ordinary datagrams). The UDP
+ * length of the super-datagram is not used: the IP length is.
+ */
+static void tap_uso_split(struct ctx *c, int af, const void *saddr,
+			  const void *daddr, const char *l4, size_t l4len,
+			  size_t gso_size, const struct timespec *now)
+{
+	size_t plen = l4len - UDP_HDR_LEN, off, need, end;
+
+	need = plen + (DIV_ROUND_UP(plen, gso_size) + 1) * (UDP_HDR_LEN + 8);
+	if (need > TAP_USO_BUF_SIZE - tap_uso_used)
+		tap_seqs_flush(c, now);
+
+	for (off = 0; off < plen || (!plen && !off); off += gso_size) {
+		char *d = pkt_buf + PKT_BUF_SIZE + tap_uso_used;
+		size_t l = MIN(gso_size, plen - off);
+
+		memcpy(d, l4, UDP_HDR_LEN);
+		put_be16(d + 4, (uint16_t)(UDP_HDR_LEN + l));
+		memset(d + 6, 0, 2);	/* checksum not needed past us */
+		memcpy(d + UDP_HDR_LEN, l4 + UDP_HDR_LEN + off, l);
+		end = (size_t)(d - (pkt_buf + PKT_BUF_SIZE)) +
+		      ROUND_UP(UDP_HDR_LEN + l, 8);
+		tap_uso_used = end;
+
+		tap_l4_add(c, af, IPPROTO_UDP, saddr, daddr, d,
+			   UDP_HDR_LEN + l, now);
+		/* A flush in there handled what came before, not this one */
+		tap_uso_used = MAX(tap_uso_used, end);
+		if (!plen)
+			break;
+	}
+}
+
+/**
  * tap4_frame() - Parse and dispatch one IPv4 packet
  * @c:		Execution context
  * @p:		Pool holding the frame
  * @idx:	Index of the frame in @p
+ * @in:		What its virtio-net header says, NULL if it had none
  * @now:	Current timestamp
  */
 static void tap4_frame(struct ctx *c, const struct pool *p, size_t idx,
+		       const struct tap_vnet_in *in,
 		       const struct timespec *now)
 {
 	size_t avail, hlen, tot, l4len;
@@ -691,6 +1196,12 @@ static void tap4_frame(struct ctx *c, const struct pool *p, size_t idx,
 		return;
 	}
 
+	if (tap_vnet_l4_check(in, AF_INET, ip->protocol, ETH_HDR_LEN + hlen,
+			      l4len)) {
+		tap_drop(bad_vnet, "virtio-net header doesn't match packet");
+		return;
+	}
+
 	if (!IN4_IS_ADDR_UNSPECIFIED(&saddr) &&
 	    !IN4_IS_ADDR_BROADCAST(&saddr) && !IN4_IS_ADDR_MULTICAST(&saddr))
 		c->ip4.addr_seen = saddr;
@@ -699,6 +1210,12 @@ static void tap4_frame(struct ctx *c, const struct pool *p, size_t idx,
 	case IPPROTO_UDP:
 		if (l4len < UDP_HDR_LEN) {
 			tap_drop(bad_l4, "UDP header truncated");
+			return;
+		}
+		if (in && in->gso_type == VIRTIO_NET_HDR_GSO_UDP_L4) {
+			tap_stats.gso_in++;
+			tap_uso_split(c, AF_INET, &saddr, &daddr, l4, l4len,
+				      in->gso_size, now);
 			return;
 		}
 		if (get_be16(l4 + 2) == DHCP_SERVER_PORT) {
@@ -729,6 +1246,8 @@ static void tap4_frame(struct ctx *c, const struct pool *p, size_t idx,
 		return;
 	}
 
+	if (in && in->gso_type)
+		tap_stats.gso_in++;
 	tap_l4_add(c, AF_INET, ip->protocol, &saddr, &daddr, l4, l4len, now);
 }
 
@@ -737,9 +1256,11 @@ static void tap4_frame(struct ctx *c, const struct pool *p, size_t idx,
  * @c:		Execution context
  * @p:		Pool holding the frame
  * @idx:	Index of the frame in @p
+ * @in:		What its virtio-net header says, NULL if it had none
  * @now:	Current timestamp
  */
 static void tap6_frame(struct ctx *c, const struct pool *p, size_t idx,
+		       const struct tap_vnet_in *in,
 		       const struct timespec *now)
 {
 	const struct ip6_hdr *ip6;
@@ -812,6 +1333,12 @@ static void tap6_frame(struct ctx *c, const struct pool *p, size_t idx,
 		return;
 	}
 
+	if (tap_vnet_l4_check(in, AF_INET6, nh,
+			      ETH_HDR_LEN + IP6_HDR_LEN + off, l4len)) {
+		tap_drop(bad_vnet, "virtio-net header doesn't match packet");
+		return;
+	}
+
 	if (IN6_IS_ADDR_LINKLOCAL(&saddr))
 		c->ip6.addr_ll_seen = saddr;
 	else if (!IN6_IS_ADDR_UNSPECIFIED(&saddr) &&
@@ -839,6 +1366,12 @@ static void tap6_frame(struct ctx *c, const struct pool *p, size_t idx,
 			tap_drop(bad_l4, "UDP header truncated");
 			return;
 		}
+		if (in && in->gso_type == VIRTIO_NET_HDR_GSO_UDP_L4) {
+			tap_stats.gso_in++;
+			tap_uso_split(c, AF_INET6, &saddr, &daddr, l4, l4len,
+				      in->gso_size, now);
+			return;
+		}
 		if (get_be16(l4 + 2) == DHCPV6_SERVER_PORT) {
 			PACKET_POOL_P1(one, l4, l4len);
 
@@ -860,6 +1393,8 @@ static void tap6_frame(struct ctx *c, const struct pool *p, size_t idx,
 		return;
 	}
 
+	if (in && in->gso_type)
+		tap_stats.gso_in++;
 	tap_l4_add(c, AF_INET6, nh, &saddr, &daddr, l4, l4len, now);
 }
 
@@ -873,9 +1408,21 @@ static void tap_pool_handle(struct ctx *c, const struct timespec *now)
 	const struct pool *p = &pool_tap;
 	size_t i;
 
+	/* Captures show complete checksums: we don't check them, the frames
+	 * can be changed in place
+	 */
+	for (i = 0; tap_vnet_len && *c->pcap && i < p->count; i++) {
+		if (tap_vnet_in[i].partial)
+			tap_csum_complete(p->pkt[i].iov_base,
+					  p->pkt[i].iov_len,
+					  tap_vnet_in[i].csum_start,
+					  tap_vnet_in[i].csum_off);
+	}
 	pcap_iov(p->pkt, p->count);
 
 	for (i = 0; i < p->count; i++) {
+		const struct tap_vnet_in *in = tap_vnet_len ? &tap_vnet_in[i] :
+							      NULL;
 		const struct ether_header *ehp;
 		struct ether_header ehc, *eh = &ehc;
 		size_t left;
@@ -892,6 +1439,13 @@ static void tap_pool_handle(struct ctx *c, const struct timespec *now)
 		if (!(eh->ether_shost[0] & 1))
 			memcpy(c->mac_guest, eh->ether_shost, ETH_ALEN);
 
+		if (in && (in->gso_type || in->partial) &&
+		    ntohs(eh->ether_type) != ETHERTYPE_IP &&
+		    ntohs(eh->ether_type) != ETHERTYPE_IPV6) {
+			tap_drop(bad_vnet, "offload on a non-IP frame");
+			continue;
+		}
+
 		switch (ntohs(eh->ether_type)) {
 		case ETHERTYPE_ARP: {
 			const char *a = packet_get(p, i, ETH_HDR_LEN, left,
@@ -906,11 +1460,11 @@ static void tap_pool_handle(struct ctx *c, const struct timespec *now)
 		}
 		case ETHERTYPE_IP:
 			if (c->ifi4)
-				tap4_frame(c, p, i, now);
+				tap4_frame(c, p, i, in, now);
 			break;
 		case ETHERTYPE_IPV6:
 			if (c->ifi6)
-				tap6_frame(c, p, i, now);
+				tap6_frame(c, p, i, in, now);
 			break;
 		default:
 			tap_stats.unhandled++;
@@ -924,9 +1478,41 @@ static void tap_pool_handle(struct ctx *c, const struct timespec *now)
 }
 
 /**
+ * tap_frame_add() - Add a frame just read to pool_tap, checking its header
+ * @buf:	Frame as read, virtio-net header first if tap_vnet_len
+ * @n:		Bytes read
+ *
+ * Return: 0 if added, -1 if dropped (counted) or the pool is full
+ */
+static int tap_frame_add(const char *buf, size_t n)
+{
+	size_t idx = pool_tap.count;
+
+	if (n < tap_vnet_len + ETH_HDR_LEN) {
+		tap_drop(bad_len, "frame too short");
+		return -1;
+	}
+
+	if (tap_vnet_len) {
+		if (idx >= TAP_POOL_SIZE)
+			return -1;
+		if (tap_vnet_parse((const uint8_t *)buf, n - tap_vnet_len,
+				   &tap_vnet_in[idx])) {
+			tap_stats.frames++;
+			tap_drop(bad_vnet, "malformed virtio-net header");
+			return -1;
+		}
+	}
+
+	return packet_add(&pool_tap, buf + tap_vnet_len, n - tap_vnet_len);
+}
+
+/**
  * tap_frames_handle() - Parse and dispatch frames given as buffers
  * @c:		Execution context
- * @frames:	One buffer per frame (Ethernet onwards), copied to pkt_buf
+ * @frames:	One buffer per frame as the tap or socket would hand it over
+ *		(Ethernet onwards, after a virtio-net header if tap_vnet_set()
+ *		says so), copied to pkt_buf
  * @n:		Number of frames
  * @now:	Current timestamp
  *
@@ -941,11 +1527,11 @@ void tap_frames_handle(struct ctx *c, const struct iovec *frames, size_t n,
 	for (i = 0; i < n; i++) {
 		size_t len = frames[i].iov_len;
 
-		if (len > sizeof(pkt_buf) - off)
+		if (len > PKT_BUF_SIZE - off)
 			break;
 		memcpy(pkt_buf + off, frames[i].iov_base, len);
-		packet_add(&pool_tap, pkt_buf + off, len);
-		off += len;
+		if (!tap_frame_add(pkt_buf + off, len))
+			off += ROUND_UP(len, 64);
 	}
 	tap_pool_handle(c, now);
 }
@@ -995,7 +1581,7 @@ void tap_handler_passt(struct ctx *c, uint32_t events,
 			ssize_t n;
 
 			n = recv(c->fd_tap, pkt_buf + tap_partial,
-				 sizeof(pkt_buf) - tap_partial, MSG_DONTWAIT);
+				 PKT_BUF_SIZE - tap_partial, MSG_DONTWAIT);
 			if (n == 0) {
 				tap_guest_gone(c);
 				return;
@@ -1050,7 +1636,7 @@ void tap_handler_passt(struct ctx *c, uint32_t events,
 			if (tap_partial)
 				memmove(pkt_buf, pkt_buf + off, tap_partial);
 
-			if ((size_t)n < sizeof(pkt_buf) / 2)
+			if ((size_t)n < PKT_BUF_SIZE / 2)
 				break;
 		}
 	}
@@ -1069,6 +1655,7 @@ void tap_handler_passt(struct ctx *c, uint32_t events,
 void tap_handler_pasta(struct ctx *c, uint32_t events,
 		       const struct timespec *now)
 {
+	size_t rd;
 	int round;
 
 	if (events & (EPOLLHUP | EPOLLERR))
@@ -1077,14 +1664,16 @@ void tap_handler_pasta(struct ctx *c, uint32_t events,
 	if (!(events & EPOLLIN))
 		return;
 
+	/* With offloads, frames are up to 64 KiB IP packets whatever the MTU */
+	rd = tap_vnet_len ? tap_vnet_len + TAP_GSO_FRAME_MAX : TAP_FRAME_MAX;
+
 	for (round = 0; round < TAP_READ_ROUNDS; round++) {
 		size_t off = 0;
 
 		pool_flush(&pool_tap);
-		while (sizeof(pkt_buf) - off >= TAP_FRAME_MAX &&
+		while (PKT_BUF_SIZE - off >= rd &&
 		       pool_tap.count < pool_tap.size) {
-			ssize_t n = read(c->fd_tap, pkt_buf + off,
-					 TAP_FRAME_MAX);
+			ssize_t n = read(c->fd_tap, pkt_buf + off, rd);
 
 			if (n < 0) {
 				if (errno == EINTR)
@@ -1094,12 +1683,8 @@ void tap_handler_pasta(struct ctx *c, uint32_t events,
 					      strerror(errno));
 				break;
 			}
-			if ((size_t)n < ETH_HDR_LEN) {
-				tap_drop(bad_len, "frame too short");
-				continue;
-			}
-			packet_add(&pool_tap, pkt_buf + off, (size_t)n);
-			off += ROUND_UP((size_t)n, 64);
+			if (!tap_frame_add(pkt_buf + off, (size_t)n))
+				off += ROUND_UP((size_t)n, 64);
 		}
 
 		if (!pool_tap.count)
@@ -1107,7 +1692,7 @@ void tap_handler_pasta(struct ctx *c, uint32_t events,
 
 		tap_pool_handle(c, now);
 
-		if (sizeof(pkt_buf) - off >= TAP_FRAME_MAX &&
+		if (PKT_BUF_SIZE - off >= rd &&
 		    pool_tap.count < pool_tap.size)
 			break;	/* drained */
 	}

@@ -20,7 +20,10 @@
  *
  * - host to guest: data is read with MSG_PEEK straight into the payload area
  *   of pre-built frames (Ethernet, IP and TCP headers reserved in front),
- *   one MSS per frame, as much as the guest's window allows. With
+ *   one MSS per frame, as much as the guest's window allows. With pasta's
+ *   tap offloads (tap.c), a frame holds as many whole MSS as a 64 KiB IP
+ *   packet does, the kernel cutting it at the MSS, and checksums are left
+ *   to the kernel: the payload is never read here. With
  *   SO_PEEK_OFF (Linux >= 6.10 for TCP) each peek continues where the
  *   previous one stopped; without it, a discard buffer covers the bytes
  *   already in flight. Data leaves the socket (recv() with MSG_TRUNC) only
@@ -105,7 +108,12 @@
  */
 #define TCP_PAYLOAD_OFF		(ETH_HDR_LEN + IP6_HDR_LEN + TCP_HDR_LEN)
 #define TCP_L4_OFF		(TCP_PAYLOAD_OFF - TCP_HDR_LEN)
-#define TCP_FRAME_BUF		ROUND_UP(TCP_PAYLOAD_OFF + MTU_MAX, 64)
+/* With the tap's offloads (pasta), a frame is a super-segment of up to 64 KiB
+ * of IP packet, whatever the MTU: the kernel segments it (or takes it whole)
+ */
+#define TCP_GSO_PAYLOAD_MAX	(65535 - IP6_HDR_LEN - TCP_HDR_LEN)
+#define TCP_FRAME_BUF		ROUND_UP(TCP_PAYLOAD_OFF +		\
+					 MAX(MTU_MAX, TCP_GSO_PAYLOAD_MAX), 64)
 #define TCP_CTL_BUF		128
 _Static_assert(TCP_L4_OFF + TCP_HDR_LEN + TCP_OPT_MAX <= TCP_CTL_BUF,
 	       "control frame buffer too small for options");
@@ -283,6 +291,7 @@ static uint32_t tcp_now_s;		/* CLOCK_MONOTONIC, seconds */
 static uint8_t tcp_frames[TCP_FRAMES][TCP_FRAME_BUF] __attribute__((aligned(64)));
 static uint8_t tcp_ctl[TCP_CTL_FRAMES][TCP_CTL_BUF] __attribute__((aligned(64)));
 static struct iovec tcp_q[TCP_QUEUE];
+static struct tap_gso tcp_q_gso[TCP_QUEUE];
 static int tcp_q_conn[TCP_QUEUE];
 static uint32_t tcp_q_seq[TCP_QUEUE];
 static int tcp_q_n, tcp_frames_used, tcp_ctl_used;
@@ -765,9 +774,13 @@ static void tcp_ack_due(const struct ctx *c, int ci)
  * @wnd:	Window field
  * @optlen:	Length of options already written after the header
  * @plen:	Length of payload after header and options
+ * @partial:	Leave the checksum to the kernel: pseudo-header sum only
  * @start:	Start of the frame, set on return
  *
- * The checksum covers the payload in place: frames are never copied.
+ * The checksum covers the payload in place: frames are never copied. With
+ * @partial (pasta's tap offloads), the field holds the folded pseudo-header
+ * sum for the whole segment, as the kernel expects it to finish the
+ * checksum, or to segment it (virtio 1.0 5.1.6.2).
  *
  * Return: frame length
  */
@@ -777,7 +790,7 @@ static size_t tcp_frame_fill(const struct ctx *c, int af,
 			     uint16_t sport, uint16_t dport, uint32_t flow,
 			     uint8_t *l4, uint32_t seq, uint32_t ack,
 			     uint8_t flags, uint16_t wnd, size_t optlen,
-			     size_t plen, uint8_t **start)
+			     size_t plen, int partial, uint8_t **start)
 {
 	size_t l4len = TCP_HDR_LEN + optlen + plen;
 	uint8_t *ip, *eth;
@@ -835,7 +848,10 @@ static size_t tcp_frame_fill(const struct ctx *c, int af,
 		tap_eth_hdr(c, eth, ETHERTYPE_IPV6);
 	}
 
-	sum = csum(l4, l4len, psum);
+	if (partial)
+		sum = (uint16_t)~csum_fold(psum);
+	else
+		sum = csum(l4, l4len, psum);
 	memcpy(l4 + 16, &sum, 2);
 
 	*start = eth;
@@ -848,11 +864,16 @@ static size_t tcp_frame_fill(const struct ctx *c, int af,
  * @len:	Length
  * @ci:		Connection to rewind if the frame isn't sent, or -1
  * @seq:	Sequence number of the frame's first byte (or FIN)
+ * @gso_size:	Segment size if the frame is a super-segment, 0 otherwise
+ * @partial:	The checksum is left to the kernel
  */
-static void tcp_q_add(uint8_t *start, size_t len, int ci, uint32_t seq)
+static void tcp_q_add(uint8_t *start, size_t len, int ci, uint32_t seq,
+		      uint16_t gso_size, int partial)
 {
 	tcp_q[tcp_q_n].iov_base = start;
 	tcp_q[tcp_q_n].iov_len = len;
+	tcp_q_gso[tcp_q_n].gso_size = gso_size;
+	tcp_q_gso[tcp_q_n].partial = (uint8_t)!!partial;
 	tcp_q_conn[tcp_q_n] = ci;
 	tcp_q_seq[tcp_q_n] = seq;
 	tcp_q_n++;
@@ -925,12 +946,12 @@ static void tcp_send_flags(struct ctx *c, int ci, uint8_t flags, uint32_t seq)
 
 	len = tcp_frame_fill(c, conn->af, &conn->raddr, &conn->gaddr,
 			     conn->rport, conn->gport, tcp_flow_label(conn),
-			     l4, seq, ack, flags, wnd, optlen, 0, &start);
+			     l4, seq, ack, flags, wnd, optlen, 0, 0, &start);
 
 	if (flags & TH_RST)
 		tcp_stats.rst_sent++;
 
-	tcp_q_add(start, len, (flags & TH_FIN) ? ci : -1, seq);
+	tcp_q_add(start, len, (flags & TH_FIN) ? ci : -1, seq, 0, 0);
 }
 
 /**
@@ -976,8 +997,8 @@ static void tcp_rst_reply(struct ctx *c, int af, const void *saddr,
 	tcp_addr6(af, daddr, &d6);
 	len = tcp_frame_fill(c, af, &d6, &s6, get_be16(th + 2),
 			     get_be16(th), 1, buf + TCP_L4_OFF, seq, ack,
-			     rflags, 0, 0, 0, &start);
-	tcp_q_add(start, len, -1, 0);
+			     rflags, 0, 0, 0, 0, &start);
+	tcp_q_add(start, len, -1, 0, 0, 0);
 	tcp_stats.rst_sent++;
 }
 
@@ -1084,7 +1105,7 @@ static void tcp_flush(struct ctx *c)
 	if (!tcp_q_n)
 		return;
 
-	sent = tap_send_frames(c, tcp_q, 1, (size_t)tcp_q_n);
+	sent = tap_send_frames_gso(c, tcp_q, 1, (size_t)tcp_q_n, tcp_q_gso);
 	tcp_stats.tap_short += (size_t)tcp_q_n - sent;
 
 	for (i = (int)sent; i < tcp_q_n; i++) {
@@ -1232,6 +1253,25 @@ static void tcp_send_fin(struct ctx *c, int ci)
 }
 
 /**
+ * tcp_seg_size() - Bytes of data per frame to the guest, and checksums
+ * @conn:	Connection
+ * @seg:	Set to the payload of one frame: one MSS, or with the tap's
+ *		segmentation offload as many whole MSS as a 64 KiB IP packet
+ *		holds (the kernel cuts it into MSS-sized segments)
+ * @partial:	Set if checksums are left to the kernel
+ */
+static void tcp_seg_size(const struct tcp_conn *conn, size_t *seg,
+			 int *partial)
+{
+	unsigned int off = tap_offloads();
+
+	*partial = !!(off & TAP_OFF_CSUM);
+	*seg = conn->mss;
+	if ((off & TAP_OFF_TSO) && conn->mss < TCP_GSO_PAYLOAD_MAX)
+		*seg = (size_t)(TCP_GSO_PAYLOAD_MAX / conn->mss) * conn->mss;
+}
+
+/**
  * tcp_data_from_sock() - Send data from the host socket to the guest
  * @c:		Execution context
  * @ci:		Connection index
@@ -1245,7 +1285,10 @@ static void tcp_data_from_sock(struct ctx *c, int ci)
 {
 	static struct iovec iov[TCP_FRAMES + 1];
 	struct tcp_conn *conn = &tc[ci];
-	int round;
+	int round, partial;
+	size_t seg;
+
+	tcp_seg_size(conn, &seg, &partial);
 
 	for (round = 0; round < TCP_SOCK_ROUNDS; round++) {
 		struct msghdr mh = { .msg_iov = iov };
@@ -1282,11 +1325,11 @@ static void tcp_data_from_sock(struct ctx *c, int ci)
 			}
 		}
 
-		nf = MIN(DIV_ROUND_UP(space, conn->mss),
+		nf = MIN(DIV_ROUND_UP(space, seg),
 			 (size_t)(TCP_FRAMES - tcp_frames_used));
 		nf = MIN(nf, (size_t)(TCP_QUEUE - tcp_q_n));
 		for (k = 0; k < nf; k++) {
-			size_t l = MIN((size_t)conn->mss, space - k * conn->mss);
+			size_t l = MIN(seg, space - k * seg);
 
 			iov[v].iov_base = tcp_frames[tcp_frames_used + k] +
 					  TCP_PAYLOAD_OFF;
@@ -1318,14 +1361,18 @@ static void tcp_data_from_sock(struct ctx *c, int ci)
 		}
 
 		flow = tcp_flow_label(conn);
-		for (k = 0; k * conn->mss < got; k++) {
-			size_t l = MIN((size_t)conn->mss, got - k * conn->mss);
-			uint32_t seq = conn->seq_to_tap + (uint32_t)(k * conn->mss);
+		for (k = 0; k * seg < got; k++) {
+			size_t l = MIN(seg, got - k * seg);
+			uint32_t seq = conn->seq_to_tap + (uint32_t)(k * seg);
 			uint8_t *buf = tcp_frames[tcp_frames_used], *start;
+			uint16_t gso = l > conn->mss ? conn->mss : 0;
 			uint8_t fl = TH_ACK;
 			size_t len;
 
-			if ((k + 1) * conn->mss >= got)
+			/* PSH on the last frame: the kernel keeps it on the
+			 * last segment of a super-segment only
+			 */
+			if ((k + 1) * seg >= got)
 				fl |= TH_PSH;
 			len = tcp_frame_fill(c, conn->af, &conn->raddr,
 					     &conn->gaddr, conn->rport,
@@ -1333,8 +1380,8 @@ static void tcp_data_from_sock(struct ctx *c, int ci)
 					     buf + TCP_L4_OFF, seq,
 					     conn->seq_from_tap, fl,
 					     tcp_wnd_field(conn), 0, l,
-					     &start);
-			tcp_q_add(start, len, ci, seq);
+					     partial, &start);
+			tcp_q_add(start, len, ci, seq, gso, partial);
 			tcp_frames_used++;
 		}
 

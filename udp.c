@@ -25,7 +25,10 @@
  * Socket to guest. recvmmsg() reads up to UDP_MAX_FRAMES datagrams per call
  * straight into the payload area of pre-sized frame buffers; Ethernet, IP
  * and UDP headers are then written in place in front of each payload, and
- * the whole batch goes to the guest with one tap_send_frames(). A datagram
+ * the whole batch goes to the guest with one tap_send_frames(). With pasta's
+ * tap offloads, checksums are left to the kernel and, with USO, runs of
+ * datagrams of one flow and one size become one super-datagram the kernel
+ * cuts again (udp_tap_flush()). A datagram
  * that doesn't fit the guest's MTU is sent as IPv4 fragments (RFC 791) or
  * with IPv6 Fragment headers (RFC 8200 4.5): the guest reassembles.
  *
@@ -124,6 +127,10 @@
 					 */
 #define UDP_PL_MAX		65535	/* largest payload we accept: IPv4 and
 					 * IPv6 (non-jumbo) stop below this
+					 */
+#define UDP_USO_SEGS		64	/* datagrams per super-datagram to the
+					 * tap: UDP_MAX_SEGMENTS of older
+					 * kernels
 					 */
 #define UDP_FRAG_BUF		(512 * 1024)	/* fragments built per flush */
 #define UDP_FRAG_FRAMES		1024
@@ -234,6 +241,8 @@ static struct sockaddr_in6 udp_names[UDP_MAX_FRAMES];
 static struct iovec udp_iov_recv[UDP_MAX_FRAMES];
 static struct mmsghdr udp_mh_recv[UDP_MAX_FRAMES];
 static struct iovec udp_iov_tap[UDP_MAX_FRAMES];
+/* pasta with the tap's offloads: checksums left to the kernel */
+static struct tap_gso udp_gso_tap[UDP_MAX_FRAMES];
 
 /* Fragments of datagrams larger than the guest's MTU */
 static char udp_frag_buf[UDP_FRAG_BUF] __attribute__((aligned(64)));
@@ -1083,6 +1092,156 @@ static void udp_gw_seen(int in, int v6, uint16_t port, uint16_t gport,
 }
 
 /**
+ * udp_uso_merge() - Can frame @k join the super-datagram that starts at @h?
+ * @h:		Frame starting the super-datagram (Ethernet onwards)
+ * @hlen:	Its current length
+ * @k:		Candidate frame, right after the last one merged
+ * @klen:	Its length
+ * @seg:	Payload per datagram of the super-datagram
+ * @last:	Payload length of the last datagram merged so far
+ * @segs:	Datagrams in it so far
+ *
+ * Same addresses and ports (one recvmmsg() batch is one socket, but not
+ * always one peer), every datagram but the last exactly @seg bytes, at most
+ * UDP_USO_SEGS datagrams in a 64 KiB IP packet.
+ *
+ * Return: payload length of @k if it can be merged, -1 otherwise
+ */
+static ssize_t udp_uso_merge(const char *h, size_t hlen, const char *k,
+			     size_t klen, size_t seg, size_t last,
+			     size_t segs)
+{
+	size_t l3 = get_be16(h + 12) == ETHERTYPE_IP ? IP4_HDR_LEN :
+						       IP6_HDR_LEN;
+	size_t hdrs = ETH_HDR_LEN + l3 + UDP_HDR_LEN, pl;
+
+	if (klen < hdrs || last != seg || segs >= UDP_USO_SEGS ||
+	    get_be16(h + 12) != get_be16(k + 12))
+		return -1;
+	pl = klen - hdrs;
+	if (!pl || pl > seg || hlen - ETH_HDR_LEN + pl > 65535)
+		return -1;
+
+	/* Addresses: IPv4 12..19, IPv6 8..39 of the IP header; ports */
+	if (l3 == IP4_HDR_LEN ?
+	    memcmp(h + ETH_HDR_LEN + 12, k + ETH_HDR_LEN + 12, 8) :
+	    memcmp(h + ETH_HDR_LEN + 8, k + ETH_HDR_LEN + 8, 32))
+		return -1;
+	if (memcmp(h + ETH_HDR_LEN + l3, k + ETH_HDR_LEN + l3, 4))
+		return -1;
+
+	return (ssize_t)pl;
+}
+
+/**
+ * udp_uso_finish() - Fix lengths and checksums of a super-datagram
+ * @f:		Frame, Ethernet onwards
+ * @len:	Its length, all datagrams merged
+ * @seg:	Payload per datagram
+ * @g:		Offload request to fill
+ */
+static void udp_uso_finish(char *f, size_t len, size_t seg, struct tap_gso *g)
+{
+	char *ip = f + ETH_HDR_LEN, *uh;
+	size_t l4len;
+	uint32_t psum;
+	uint16_t ck;
+
+	if (get_be16(f + 12) == ETHERTYPE_IP) {
+		struct in_addr s4, d4;
+
+		uh = ip + IP4_HDR_LEN;
+		l4len = len - ETH_HDR_LEN - IP4_HDR_LEN;
+		memcpy(&s4, ip + 12, 4);
+		memcpy(&d4, ip + 16, 4);
+		put_be16(ip + 2, (uint16_t)(IP4_HDR_LEN + l4len));
+		ck = csum_ip4_header((uint16_t)(IP4_HDR_LEN + l4len),
+				     IPPROTO_UDP, s4, d4);
+		memcpy(ip + 10, &ck, 2);
+		psum = proto_ipv4_header_psum((uint16_t)l4len, IPPROTO_UDP,
+					      s4, d4);
+	} else {
+		struct in6_addr s6, d6;
+
+		uh = ip + IP6_HDR_LEN;
+		l4len = len - ETH_HDR_LEN - IP6_HDR_LEN;
+		memcpy(&s6, ip + 8, 16);
+		memcpy(&d6, ip + 24, 16);
+		put_be16(ip + 4, (uint16_t)l4len);
+		psum = proto_ipv6_header_psum((uint32_t)l4len, IPPROTO_UDP,
+					      &s6, &d6);
+	}
+
+	/* The kernel cuts it at @seg, fixing each length and checksum from
+	 * these: the pseudo-header sum for the whole (virtio 1.0 5.1.6.2)
+	 */
+	put_be16(uh + 4, (uint16_t)l4len);
+	ck = (uint16_t)~csum_fold(psum);
+	memcpy(uh + 6, &ck, 2);
+	g->gso_size = (uint16_t)seg;
+}
+
+/**
+ * udp_tap_flush() - Send the batch of frames to the guest or namespace
+ * @c:		Execution context
+ * @nf:		Frames in udp_iov_tap
+ *
+ * With the tap's UDP segmentation offload (pasta, Linux >= 6.2), runs of
+ * datagrams of one flow and one size become super-datagrams: payloads are
+ * copied after the first one's, in its buffer (room for 64 KiB), and the
+ * kernel cuts them again, one write instead of one per datagram.
+ */
+static void udp_tap_flush(const struct ctx *c, size_t nf)
+{
+	size_t i, out = 0;
+
+	if (!nf)
+		return;
+
+	for (i = 0; i < nf; i++)
+		udp_gso_tap[i].gso_size = 0;
+
+	if (!(tap_offloads() & TAP_OFF_USO) || !udp_gso_tap[0].partial) {
+		tap_send_frames_gso(c, udp_iov_tap, 1, nf, udp_gso_tap);
+		return;
+	}
+
+	for (i = 0; i < nf; ) {
+		char *h = udp_iov_tap[i].iov_base;
+		size_t hlen = udp_iov_tap[i].iov_len, segs = 1, k;
+		size_t hdrs = ETH_HDR_LEN + UDP_HDR_LEN +
+			      (get_be16(h + 12) == ETHERTYPE_IP ? IP4_HDR_LEN :
+								  IP6_HDR_LEN);
+		size_t seg = hlen - hdrs, last = seg;
+
+		for (k = i + 1; k < nf; k++) {
+			ssize_t pl = udp_uso_merge(h, hlen,
+						   udp_iov_tap[k].iov_base,
+						   udp_iov_tap[k].iov_len,
+						   seg, last, segs);
+
+			if (pl < 0)
+				break;
+			memcpy(h + hlen, (char *)udp_iov_tap[k].iov_base + hdrs,
+			       (size_t)pl);
+			hlen += (size_t)pl;
+			last = (size_t)pl;
+			segs++;
+		}
+
+		udp_iov_tap[out].iov_base = h;
+		udp_iov_tap[out].iov_len = hlen;
+		udp_gso_tap[out].gso_size = 0;
+		if (segs > 1)
+			udp_uso_finish(h, hlen, seg, &udp_gso_tap[out]);
+		out++;
+		i = k;
+	}
+
+	tap_send_frames_gso(c, udp_iov_tap, 1, out, udp_gso_tap);
+}
+
+/**
  * udp_sock_handler() - Datagrams or errors on a UDP socket
  * @c:		Execution context
  * @ref:	epoll reference: port, IP version, inbound flag
@@ -1097,6 +1256,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 	const struct fwd_to *to;
 	int v6 = !!(ref.data & UDP_REF_V6), in = !!(ref.data & UDP_REF_IN);
 	uint32_t t = (uint32_t)now->tv_sec;
+	int partial = !!(tap_offloads() & TAP_OFF_CSUM);
 	size_t mtu = udp_mtu(c);
 	int round, i, n, dns;
 
@@ -1114,6 +1274,9 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 
 	if (!(events & EPOLLIN))
 		return;
+
+	for (i = 0; i < UDP_MAX_FRAMES; i++)
+		udp_gso_tap[i].partial = (uint8_t)partial;
 
 	for (i = 0; i < UDP_MAX_FRAMES; i++) {
 		udp_iov_recv[i].iov_base = udp_buf[i] + UDP_PL_OFF;
@@ -1159,6 +1322,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 			char *uh = pl - UDP_HDR_LEN, *frame;
 			const struct sockaddr_in6 *sn = &udp_names[i];
 			uint16_t sport, ck;
+			uint32_t psum;
 			int local = 0;
 
 			udp_splice_mark[i] = 0;
@@ -1207,10 +1371,14 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 					local = nat_inbound(c, AF_INET, &src);
 
 				put_be16(uh, sport);
-				ck = csum(uh, l4len,
-					  proto_ipv4_header_psum(
-						(uint16_t)l4len, IPPROTO_UDP,
-						src, dst));
+				psum = proto_ipv4_header_psum((uint16_t)l4len,
+							      IPPROTO_UDP,
+							      src, dst);
+				/* Fragments carry their complete checksum */
+				if (partial && IP4_HDR_LEN + l4len <= mtu)
+					ck = (uint16_t)~csum_fold(psum);
+				else
+					ck = csum(uh, l4len, psum);
 				memcpy(uh + 6, ck ? &ck : &(uint16_t){ 0xffff },
 				       2);
 
@@ -1222,8 +1390,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 
 				if (IP4_HDR_LEN + l4len > mtu) {
 					if (nf) {
-						tap_send_frames(c, udp_iov_tap,
-								1, nf);
+						udp_tap_flush(c, nf);
 						nf = 0;
 					}
 					udp_send_frags(c, 0, uh, l4len, &src,
@@ -1254,10 +1421,13 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 					dst = udp_guest_addr6(c, &src);
 
 				put_be16(uh, sport);
-				ck = csum(uh, l4len,
-					  proto_ipv6_header_psum(
-						(uint32_t)l4len, IPPROTO_UDP,
-						&src, dst));
+				psum = proto_ipv6_header_psum((uint32_t)l4len,
+							      IPPROTO_UDP,
+							      &src, dst);
+				if (partial && IP6_HDR_LEN + l4len <= mtu)
+					ck = (uint16_t)~csum_fold(psum);
+				else
+					ck = csum(uh, l4len, psum);
 				/* RFC 8200 8.1: zero is transmitted as ones */
 				memcpy(uh + 6, ck ? &ck : &(uint16_t){ 0xffff },
 				       2);
@@ -1270,8 +1440,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 
 				if (IP6_HDR_LEN + l4len > mtu) {
 					if (nf) {
-						tap_send_frames(c, udp_iov_tap,
-								1, nf);
+						udp_tap_flush(c, nf);
 						nf = 0;
 					}
 					udp_send_frags(c, 1, uh, l4len, &src,
@@ -1287,8 +1456,7 @@ void udp_sock_handler(struct ctx *c, union epoll_ref ref, uint32_t events,
 			}
 		}
 
-		if (nf)
-			tap_send_frames(c, udp_iov_tap, 1, nf);
+		udp_tap_flush(c, nf);
 		if (spliced)
 			udp_splice_send(c, UDP_SPLICE_IN, v6, port, n, now);
 

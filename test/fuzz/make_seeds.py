@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 """Write a few valid frames (ARP request, DHCP DISCOVER, RS, NS, DHCPv6
 SOLICIT, TCP SYN, UDP, ICMP echo) as seeds for fuzz_tap, each prefixed by
-the harness' 16-bit length."""
+the harness' 16-bit length; and frames behind a virtio-net header (pasta's
+tap with offloads: TCP and UDP super-segments, a partial checksum), which
+the harness' second pass reads that way."""
 
 import os
 import struct
@@ -77,6 +79,25 @@ frames = {
                                   struct.pack("!BBHHH", 8, 0, 0, 7, 1) +
                                   b"ping")),
 }
+
+
+
+def vnet(flags, gso_type, hdr_len, gso_size, csum_start, csum_off):
+    """struct virtio_net_hdr_mrg_rxbuf, little-endian, num_buffers 0"""
+    return struct.pack("<BBHHHHH", flags, gso_type, hdr_len, gso_size,
+                       csum_start, csum_off, 0)
+
+
+tcp_data = (struct.pack("!HHIIBBHHH", 40000, 80, 1, 1, 0x50, 0x10, 65535,
+                        0, 0) + b"d" * 1200)
+frames["vnet_tso4"] = vnet(1, 1, 54, 100, 34, 16) + eth(
+    OURS, 0x0800, ip4(A("198.51.100.2"), A("198.51.100.1"), 6, tcp_data))
+frames["vnet_tso6"] = vnet(1, 4, 74, 100, 54, 16) + eth(
+    OURS, 0x86dd, ip6(G6, G6, 6, tcp_data))
+frames["vnet_uso4"] = vnet(1, 5, 42, 100, 34, 6) + eth(
+    OURS, 0x0800, ip4(A("198.51.100.2"), A("198.51.100.1"), 17,
+                      udp(40000, 5201, b"u" * 1000)))
+frames["vnet_csum"] = vnet(1, 0, 0, 0, 34, 6) + frames["udp"]
 
 out = sys.argv[1] if len(sys.argv) > 1 else "seeds"
 os.makedirs(out, exist_ok=True)

@@ -5,7 +5,7 @@
 DEPS_PKGS="build-essential iproute2 util-linux procps passt slirp4netns
 	iperf3 socat busybox-static isc-dhcp-client iputils-ping
 	iputils-arping curl qemu-system-x86 linux-image-amd64 tcpdump
-	python3 kmod cpio cppcheck clang-tidy clang libclang-rt-14-dev strace"
+	python3 ethtool kmod cpio cppcheck clang-tidy clang libclang-rt-14-dev strace"
 
 deps_install() {
 	local missing="" p

@@ -11,6 +11,7 @@
 #  ns "host" (test user runs pasta / slirp4netns here; forwards for veth)
 #     |
 #     +-- ours:  $PASTA --config-net -m MTU      (user+net ns, tap eth0)
+#     +-- nooff: $PASTA --config-net -m MTU --no-tap-offload
 #     +-- ref:   /usr/bin/pasta --config-net -m MTU
 #     +-- slirp: unshare -Urn sleep + slirp4netns --configure --mtu=MTU
 #     |          --disable-host-loopback [--enable-ipv6] (tap0, 10.0.2.100)
@@ -35,7 +36,7 @@ export TOP
 
 . "$TOP/test/lib/common.sh"
 
-PERF_VARIANTS="ours ref slirp veth"
+PERF_VARIANTS="ours nooff ref slirp veth"
 
 # perf_ref_version: what the reference binary says it is (--version), not
 # what a package of that name happens to be installed at
@@ -99,6 +100,8 @@ perf_setup() {
 	PERF_RES=${PERF_RES:-$TOP/test/perf/results/$(date +%Y%m%d-%H%M%S)}
 	mkdir -p "$PERF_RES"
 	: > "$PERF_RES/rows"
+	. "$TOP/test/lib/deps.sh"
+	deps_install || perf_log "package install failed: some rows may be n/a"
 	perf_build
 
 	# the veth variant's namespace too, if the run stops half-way
@@ -162,10 +165,13 @@ variant_start() {
 
 	perf_log "starting $VARIANT, MTU $mtu"
 	case $VARIANT in
-	ours|ref)
-		if [ $VARIANT = ours ]; then PASTA=$OURS_PASTA
-		else PASTA=$REF_PASTA; fi
-		if [ ! -x "$PASTA" ] || ! pasta_start --config-net -m "$mtu"; then
+	ours|nooff|ref)
+		local opt=
+		if [ $VARIANT = ref ]; then PASTA=$REF_PASTA
+		else PASTA=$OURS_PASTA; fi
+		[ $VARIANT = nooff ] && opt=--no-tap-offload
+		# shellcheck disable=SC2086
+		if [ ! -x "$PASTA" ] || ! pasta_start --config-net -m "$mtu" $opt; then
 			perf_log "$VARIANT: $PASTA did not start"
 			cp "$TMP/pasta.log" "$PERF_RES/$VARIANT-$mtu.pasta.log" 2>/dev/null
 			pasta_stop
@@ -231,7 +237,7 @@ variant_start() {
 variant_stop() {
 	local p
 	case $VARIANT in
-	ours|ref)
+	ours|nooff|ref)
 		pasta_stop
 		;;
 	slirp)
@@ -284,6 +290,31 @@ except Exception:
     sys.exit(1)" "$1" 2>/dev/null
 }
 
+# pasta_cpu_ticks: user plus system CPU time of the current variant's pasta
+# process so far, in clock ticks (/proc/PID/stat fields 14 and 15), empty
+# for variants without one
+pasta_cpu_ticks() {
+	case $VARIANT in
+	ours|nooff|ref) ;;
+	*) return 0 ;;
+	esac
+	[ -n "${PASTA_PID:-}" ] || return 0
+	# the command name, field 2, may hold spaces: count after its ')'
+	sed 's/.*) //' "/proc/$PASTA_PID/stat" 2>/dev/null |
+		awk '{ print $12 + $13 }'
+}
+
+# cpu_per_gbps TICKS0 TICKS1 SECONDS GBPS: percent of one CPU that pasta
+# used over SECONDS of wall clock, per Gbit/s it carried; n/a if unknown
+cpu_per_gbps() {
+	awk -v a="$1" -v b="$2" -v s="$3" -v g="$4" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+		if (a == "" || b == "" || s + 0 <= 0 || g !~ /^[0-9.]+$/ || g + 0 == 0)
+			print "n/a"
+		else
+			printf "%.1f\n", (b - a) / hz / s * 100 / g
+	}'
+}
+
 # perf_value VARIANT KEY: the recorded value, or n/a
 perf_value() {
 	local v
@@ -304,26 +335,28 @@ ratio() {
 
 # perf_tables: one table per category, in the order rows were declared
 perf_tables() {
-	local cat key kind label last="" o r s v
+	local cat key kind label last="" o n r s v
 	while IFS='|' read -r cat key kind label; do
 		if [ "$cat" != "$last" ]; then
 			echo
 			echo "$cat"
-			printf '%-46s %10s %10s %10s %10s %9s %9s\n' "" \
-				ours reference slirp4netns veth ours/ref ours/veth
+			printf '%-46s %9s %9s %9s %9s %9s %8s %8s %8s\n' "" \
+				ours no-offl reference slirp veth \
+				ours/ref ours/veth ours/no-o
 			last=$cat
 		fi
 		o=$(perf_value ours "$key")
+		n=$(perf_value nooff "$key")
 		r=$(perf_value ref "$key")
 		s=$(perf_value slirp "$key")
 		v=$(perf_value veth "$key")
 		if [ "$kind" = "-" ]; then
-			printf '%-46s %10s %10s %10s %10s %9s %9s\n' "$label" \
-				"$o" "$r" "$s" "$v" "" ""
+			printf '%-46s %9s %9s %9s %9s %9s %8s %8s %8s\n' "$label" \
+				"$o" "$n" "$r" "$s" "$v" "" "" ""
 		else
-			printf '%-46s %10s %10s %10s %10s %9s %9s\n' "$label" \
-				"$o" "$r" "$s" "$v" "$(ratio "$o" "$r")" \
-				"$(ratio "$o" "$v")"
+			printf '%-46s %9s %9s %9s %9s %9s %8s %8s %8s\n' "$label" \
+				"$o" "$n" "$r" "$s" "$v" "$(ratio "$o" "$r")" \
+				"$(ratio "$o" "$v")" "$(ratio "$o" "$n")"
 		fi
 	done < "$PERF_RES/rows"
 }
@@ -359,7 +392,7 @@ perf_main() {
 
 	{
 		echo "passt/pasta benchmarks, started $started, $(nproc) CPUs, kernel $(uname -r)"
-		echo "ours: $OURS_PASTA ($(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown))"
+		echo "ours: $OURS_PASTA ($(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)); no-offl: the same with --no-tap-offload"
 		echo "reference: $REF_PASTA ($(perf_ref_version)), slirp4netns $(slirp4netns --version 2>/dev/null | head -1 | awk '{print $3}')"
 		echo "each value: one run of ${PERF_T}s; n/a: variant or measurement failed (see log)"
 		perf_tables

@@ -14,6 +14,9 @@
 #   throughput ns->remote (iperf3), remote->ns (iperf3 -R), IPv4 and IPv6,
 #	namespace MTU 65520 and 1500: receiver's Gbit/s over $PERF_T s,
 #	after $PERF_OMIT s omitted (slow start)
+#   pasta CPU: user plus system time of the pasta process (ours, no-offl,
+#	reference) over each throughput run, from /proc/PID/stat, as percent
+#	of one CPU per Gbit/s carried
 #   TCP_RR: mean latency of a 64-byte request and 64-byte response on one
 #	connection, back to back for $PERF_T s (MTU 65520 only)
 #   TCP_CRR: connect, 64-byte request/response, close, back to back for
@@ -24,6 +27,7 @@
 
 TCP_CAT_TPUT="TCP throughput [Gbit/s] (iperf3, receiver side)"
 TCP_CAT_RR="TCP latency [us] (lower is better) and connection rate [conn/s]"
+TCP_CAT_CPU="pasta CPU [% of one CPU per Gbit/s] during the throughput runs (lower is better)"
 
 # tcp_rows: declare the rows of the TCP tables
 tcp_rows() {
@@ -33,6 +37,14 @@ tcp_rows() {
 			row "$TCP_CAT_TPUT" tcp_out_v${af}_$mtu hi \
 				"IPv$af ns->remote, MTU $mtu"
 			row "$TCP_CAT_TPUT" tcp_in_v${af}_$mtu hi \
+				"IPv$af remote->ns (-R), MTU $mtu"
+		done
+	done
+	for mtu in 65520 1500; do
+		for af in 4 6; do
+			row "$TCP_CAT_CPU" tcp_out_v${af}_${mtu}_cpu lo \
+				"IPv$af ns->remote, MTU $mtu"
+			row "$TCP_CAT_CPU" tcp_in_v${af}_${mtu}_cpu lo \
 				"IPv$af remote->ns (-R), MTU $mtu"
 		done
 	done
@@ -49,17 +61,27 @@ tcp_rows() {
 # iperf_run KEY ENABLED DST ARGS...: one iperf3 client run, records the
 # receiver's throughput in Gbit/s under KEY. Also sets IPERF_JSON.
 iperf_run() {
-	local key=$1 on=$2 dst=$3 v
+	local key=$1 on=$2 dst=$3 v t0 c0 c1 g
 	shift 3
 	IPERF_JSON=$PERF_RES/$VARIANT-$key.json
 	if [ "$on" != 1 ]; then
 		rec "$key" n/a
 		return 1
 	fi
+	t0=$(date +%s.%N)
+	c0=$(pasta_cpu_ticks)
 	if in_client iperf3 -c "$dst" -p $IPERF_PORT -t "$PERF_T" \
 		-O $PERF_OMIT -J "$@" > "$IPERF_JSON" 2>&1 &&
 	   v=$(json_get "$IPERF_JSON" "['end']['sum_received']['bits_per_second']"); then
-		rec "$key" "$(awk -v b="$v" 'BEGIN { printf "%.2f", b / 1e9 }')"
+		c1=$(pasta_cpu_ticks)
+		g=$(awk -v b="$v" 'BEGIN { printf "%.2f", b / 1e9 }')
+		rec "$key" "$g"
+		# pasta's CPU over the whole run, omitted second included
+		if [ -n "$c0" ]; then
+			rec "${key}_cpu" "$(cpu_per_gbps "$c0" "$c1" \
+				"$(awk -v a="$t0" -v b="$(date +%s.%N)" \
+				'BEGIN { print b - a }')" "$g")"
+		fi
 		return 0
 	fi
 	perf_log "$VARIANT $key: iperf3 failed: $(json_get "$IPERF_JSON" "['error']" || tail -1 "$IPERF_JSON")"
