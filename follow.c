@@ -196,46 +196,29 @@ void follow_nl_handler(const struct timespec *now)
 }
 
 /**
+ * follow_inotify_event() - Is this inotify event a change of resolv.conf?
+ * @mask:	Event mask
+ * @wd:		Watch descriptor
+ * @name:	File name, not NUL-terminated
+ * @len:	Its length
+ * @arg:	Unused
+ *
+ * Return: true if it is (the rest of the events can wait: one is enough)
+ */
+static bool follow_inotify_event(uint32_t mask, int wd, const char *name,
+				 size_t len, void *arg)
+{
+	(void)arg;
+	return (mask & IN_Q_OVERFLOW) || conf_resolv_event(wd, name, len);
+}
+
+/**
  * follow_inotify_handler() - Drain resolv.conf directory events
  * @now:	Current time
  */
-/* #syscalls read */
 void follow_inotify_handler(const struct timespec *now)
 {
-	static char buf[sizeof(struct inotify_event) + NAME_MAX + 1]
-		__attribute__((aligned(__alignof__(struct inotify_event))));
-	bool changed = false;
-	int i;
-
-	for (i = 0; i < FOLLOW_READS; i++) {
-		size_t off = 0, left;
-		ssize_t n;
-
-		n = read(follow_ino, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-
-		left = (size_t)n;
-		while (left >= sizeof(struct inotify_event)) {
-			struct inotify_event ev;
-			const char *name;
-
-			memcpy(&ev, buf + off, sizeof(ev));
-			if (ev.len > left - sizeof(ev))
-				break;		/* truncated: never from Linux */
-
-			name = buf + off + sizeof(ev);
-			if ((ev.mask & IN_Q_OVERFLOW) ||
-			    conf_resolv_event(ev.wd, name,
-					      strnlen(name, ev.len)))
-				changed = true;
-
-			off += sizeof(ev) + ev.len;
-			left -= sizeof(ev) + ev.len;
-		}
-	}
-
-	if (changed)
+	if (inotify_each(follow_ino, FOLLOW_READS, follow_inotify_event, NULL))
 		follow_note(now);
 }
 

@@ -1057,49 +1057,36 @@ void pasta_netns_quit_init(struct ctx *c)
 }
 
 /**
+ * pasta_netns_quit_gone() - Is this inotify event the deletion of the netns?
+ * @mask:	Event mask
+ * @wd:		Watch descriptor (there's one watch)
+ * @name:	File name, not NUL-terminated
+ * @len:	Its length
+ * @arg:	Execution context
+ *
+ * Return: true if the namespace file was deleted
+ */
+static bool pasta_netns_quit_gone(uint32_t mask, int wd, const char *name,
+				  size_t len, void *arg)
+{
+	const struct ctx *c = (const struct ctx *)arg;
+
+	(void)wd;
+	return (mask & IN_DELETE) &&
+	       len == strnlen(c->netns_base, sizeof(c->netns_base)) &&
+	       !memcmp(name, c->netns_base, len);
+}
+
+/**
  * pasta_netns_quit_handler() - Exit if the target namespace file is deleted
  * @c:		Execution context
  * @inotify_fd:	inotify descriptor, watching the directory of the netns
  */
-/* #syscalls:pasta read exit_group */
+/* #syscalls:pasta exit_group */
 void pasta_netns_quit_handler(struct ctx *c, int inotify_fd)
 {
-	char buf[sizeof(struct inotify_event) + NAME_MAX + 1]
-		__attribute__((aligned(__alignof__(struct inotify_event))));
-	size_t base_len = strnlen(c->netns_base, sizeof(c->netns_base));
-	int i, gone = 0;
-
-	for (i = 0; i < NS_QUIT_READS; i++) {
-		struct inotify_event ev;
-		size_t off = 0, left;
-		ssize_t n;
-
-		n = read(inotify_fd, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-
-		left = (size_t)n;
-		while (left >= sizeof(ev)) {
-			const char *name;
-			size_t len;
-
-			memcpy(&ev, buf + off, sizeof(ev));
-			if (ev.len > left - sizeof(ev))
-				break;		/* truncated: never from Linux */
-
-			name = buf + off + sizeof(ev);
-			len = strnlen(name, ev.len);
-
-			if ((ev.mask & IN_DELETE) && len == base_len &&
-			    !memcmp(name, c->netns_base, len))
-				gone = 1;
-
-			off += sizeof(ev) + ev.len;
-			left -= sizeof(ev) + ev.len;
-		}
-	}
-
-	if (!gone || c->no_netns_quit)
+	if (!inotify_each(inotify_fd, NS_QUIT_READS, pasta_netns_quit_gone, c) ||
+	    c->no_netns_quit)
 		return;
 
 	info("Namespace %s is gone, exiting", c->netns_base);

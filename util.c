@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <limits.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -678,4 +680,53 @@ bool sock_local_is(int s, int af, const void *addr)
 	return IN6_IS_ADDR_V4MAPPED(&sa.a6.sin6_addr) &&
 	       !memcmp(&sa.a6.sin6_addr.s6_addr[12], addr,
 		       sizeof(struct in_addr));
+}
+
+/**
+ * inotify_each() - Read inotify events, hand each one to a function
+ * @fd:		inotify descriptor, non-blocking
+ * @reads:	Read at most this many buffers (then the next wake-up goes on)
+ * @fn:		Called with the event mask, its watch descriptor and its file
+ *		name (not NUL-terminated, @len bytes), returns true to stop
+ * @arg:	Passed on to @fn
+ *
+ * Return: true if @fn asked to stop
+ */
+/* #syscalls read */
+bool inotify_each(int fd, int reads,
+		  bool (*fn)(uint32_t mask, int wd, const char *name,
+			     size_t len, void *arg),
+		  void *arg)
+{
+	static char buf[sizeof(struct inotify_event) + NAME_MAX + 1]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
+	int i;
+
+	for (i = 0; i < reads; i++) {
+		size_t off = 0, left;
+		ssize_t n;
+
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+
+		left = (size_t)n;
+		while (left >= sizeof(struct inotify_event)) {
+			struct inotify_event ev;
+			const char *name;
+
+			memcpy(&ev, buf + off, sizeof(ev));
+			if (ev.len > left - sizeof(ev))
+				break;		/* truncated: never from Linux */
+
+			name = buf + off + sizeof(ev);
+			if (fn(ev.mask, ev.wd, name, strnlen(name, ev.len), arg))
+				return true;
+
+			off += sizeof(ev) + ev.len;
+			left -= sizeof(ev) + ev.len;
+		}
+	}
+
+	return false;
 }

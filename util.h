@@ -103,6 +103,10 @@ bool ip6_prefix_eq(const struct in6_addr *a, const struct in6_addr *b,
 int sock_bind_dev(int s, const char *ifname);
 int sock_freebind(int s, int af);
 bool sock_local_is(int s, int af, const void *addr);
+bool inotify_each(int fd, int reads,
+		  bool (*fn)(uint32_t mask, int wd, const char *name,
+			     size_t len, void *arg),
+		  void *arg);
 int fd_budget_take(void);
 void fd_budget_return(void);
 int sock_bind_outbound(const struct ctx *c, int s, int af, uint16_t port);
