@@ -64,10 +64,9 @@ static int conf_prefix_by_class(struct in_addr a)
 /* Local mode (man page, "Local mode for disconnected setups"): with no host
  * interface to take a configuration from, the guest gets a link-local one,
  * and the host stays reachable through the gateway address (mapped to its
- * loopback). Loopback is interface 1 in every network namespace (the kernel's
- * LOOPBACK_IFINDEX): it stands for "enabled, no outbound interface".
+ * loopback). Its interface index is the one of loopback (LOOPBACK_IFI): it
+ * stands for "enabled, no outbound interface".
  */
-#define LOCAL_IFI		1
 #define LOCAL4_ADDR		0xa9fe0201U	/* 169.254.2.1 */
 #define LOCAL4_GW		0xa9fe0202U	/* 169.254.2.2 */
 #define LOCAL4_PREFIX_LEN	16		/* RFC 3927 */
@@ -94,7 +93,7 @@ static int conf_host_following;
  */
 static void conf_ip4_local(struct ctx *c, const struct conf_opts *o)
 {
-	c->ifi4 = LOCAL_IFI;
+	c->ifi4 = LOOPBACK_IFI;
 	c->ip4.local = 1;
 	c->ip4.ifname_out[0] = '\0';
 
@@ -161,11 +160,12 @@ static void conf_ip4(struct ctx *c, const struct conf_opts *o,
 	if (nl_link_name(nl_sock, c->ifi4, c->ip4.ifname_out))
 		c->ip4.ifname_out[0] = '\0';
 
-	/* Man page, -i: an interface chosen by name serves without a default
-	 * route too: its address and subnet, no gateway, so no DHCP server
-	 * (--no-dhcp: "implied if there is no gateway")
+	/* Man page, -i and -g: an interface chosen by name, or the only one
+	 * with routes, serves without a default route too: its address and
+	 * subnet, no gateway, so no DHCP server (--no-dhcp: "implied if there
+	 * is no gateway")
 	 */
-	if (ifname && !IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr) &&
+	if (!IN4_IS_ADDR_UNSPECIFIED(&c->ip4.addr) &&
 	    IN4_IS_ADDR_UNSPECIFIED(&c->ip4.gw)) {
 		conf_note("No IPv4 default route on %s: no gateway, no DHCP",
 			  c->ip4.ifname_out);
@@ -196,7 +196,7 @@ static void conf_ip4(struct ctx *c, const struct conf_opts *o,
  */
 static void conf_ip6_local(struct ctx *c, const struct conf_opts *o)
 {
-	c->ifi6 = LOCAL_IFI;
+	c->ifi6 = LOOPBACK_IFI;
 	c->ip6.local = 1;
 	c->ip6.ifname_out[0] = '\0';
 
@@ -258,7 +258,7 @@ static void conf_ip6(struct ctx *c, const struct conf_opts *o,
 		c->ip6.ifname_out[0] = '\0';
 
 	/* As for IPv4: no gateway, so no router advertisements */
-	if (ifname && !IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) &&
+	if (!IN6_IS_ADDR_UNSPECIFIED(&c->ip6.addr) &&
 	    IN6_IS_ADDR_UNSPECIFIED(&c->ip6.gw)) {
 		conf_note("No IPv6 default route on %s: no gateway, no RAs",
 			  c->ip6.ifname_out);

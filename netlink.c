@@ -666,15 +666,64 @@ static int nl_route_dump(int s, struct nl_route_q *q)
 }
 
 /**
- * nl_get_ext_if() - Interface of the first default route in the main table
+ * struct nl_routed_q - Interfaces with usable routes, for nl_get_ext_if()
+ * @af:		Address family
+ * @oif:	First interface seen, 0 if none
+ * @many:	Routes through more than one interface
+ */
+struct nl_routed_q {
+	sa_family_t af;
+	unsigned int oif;
+	int many;
+};
+
+/**
+ * nl_routed_cb() - Note the interface of a usable route
+ * @nh:		Message
+ * @arg:	struct nl_routed_q
+ *
+ * Usable: a unicast route of the main table via an interface other than
+ * loopback, and for IPv6 not to a link-local or multicast destination
+ * (every interface has those).
+ */
+static void nl_routed_cb(const struct nlmsghdr *nh, void *arg)
+{
+	struct nl_routed_q *q = (struct nl_routed_q *)arg;
+	struct nl_route_attrs r;
+	struct rtmsg rtm;
+
+	if (nl_route_parse(nh, q->af, &rtm, &r) ||
+	    rtm.rtm_type != RTN_UNICAST || r.table != RT_TABLE_MAIN ||
+	    !r.oif || r.oif > INT_MAX || r.oif == LOOPBACK_IFI)
+		return;
+
+	if (q->af == AF_INET6 && r.dst && rtm.rtm_dst_len >= 8 &&
+	    ((unsigned char)r.dst[0] == 0xff ||
+	     ((unsigned char)r.dst[0] == 0xfe &&
+	      ((unsigned char)r.dst[1] & 0xc0) == 0x80)))
+		return;
+
+	if (!q->oif)
+		q->oif = r.oif;
+	else if (q->oif != r.oif)
+		q->many = 1;
+}
+
+/**
+ * nl_get_ext_if() - Interface to take the configuration from
  * @s:		Netlink socket
  * @af:		Address family
+ *
+ * Man page, -a and -g: the interface of the first default route in the
+ * main table or, without default routes, the only interface with any route.
  *
  * Return: interface index (of the first nexthop, for multipath), 0 if none
  */
 unsigned int nl_get_ext_if(int s, sa_family_t af)
 {
+	struct nl_routed_q rq = { .af = af };
 	struct nl_route_q q = { .af = af };
+	struct rtmsg rtm = { .rtm_family = af };
 	int ret;
 
 	ret = nl_route_dump(s, &q);
@@ -682,8 +731,14 @@ unsigned int nl_get_ext_if(int s, sa_family_t af)
 		warn("netlink: route dump failed: %s", strerror(-ret));
 		return 0;
 	}
+	if (q.found)
+		return q.oif;
 
-	return q.found ? q.oif : 0;
+	nl_req_init(RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm));
+	if (nl_do(s, nl_routed_cb, &rq) || rq.many)
+		return 0;
+
+	return rq.oif;
 }
 
 /**

@@ -88,6 +88,11 @@ enum passt_modes {
 	MODE_PASTA,
 };
 
+/* Loopback is interface 1 in every network namespace (the kernel's
+ * LOOPBACK_IFINDEX)
+ */
+#define LOOPBACK_IFI		1
+
 /* How local mode shows as an interface name in messages */
 #define LOCAL_MODE_STR		"none (local mode)"
 
