@@ -223,41 +223,23 @@ void follow_inotify_handler(const struct timespec *now)
 }
 
 /**
- * follow_log4() - Log one changed IPv4 value
+ * follow_log() - Log one changed address value
+ * @af:		AF_INET or AF_INET6
  * @what:	Name of the value
- * @old:	Old value
- * @new:	New value
+ * @old:	Old value, struct in_addr or struct in6_addr
+ * @new:	New value, same type
  */
-static void follow_log4(const char *what, const struct in_addr *old,
-			const struct in_addr *new)
-{
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-
-	if (IN4_ARE_ADDR_EQUAL(old, new))
-		return;
-
-	info("Following host: %s %s -> %s", what,
-	     inet_ntop(AF_INET, old, a, sizeof(a)),
-	     inet_ntop(AF_INET, new, b, sizeof(b)));
-}
-
-/**
- * follow_log6() - Log one changed IPv6 value
- * @what:	Name of the value
- * @old:	Old value
- * @new:	New value
- */
-static void follow_log6(const char *what, const struct in6_addr *old,
-			const struct in6_addr *new)
+static void follow_log(int af, const char *what, const void *old,
+		       const void *new)
 {
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
-	if (IN6_ARE_ADDR_EQUAL(old, new))
+	if (!memcmp(old, new, af == AF_INET ? sizeof(struct in_addr) :
+					      sizeof(struct in6_addr)))
 		return;
 
 	info("Following host: %s %s -> %s", what,
-	     inet_ntop(AF_INET6, old, a, sizeof(a)),
-	     inet_ntop(AF_INET6, new, b, sizeof(b)));
+	     inet_ntop(af, old, a, sizeof(a)), inet_ntop(af, new, b, sizeof(b)));
 }
 
 /**
@@ -331,17 +313,19 @@ static bool follow_log_changes(const struct ctx *c, const struct ip4_ctx *o4,
 		     o4->prefix_len, n4->prefix_len);
 		changed = true;
 	}
-	follow_log4("IPv4 address", &o4->addr, &n4->addr);
-	follow_log4("IPv4 gateway", &o4->gw, &n4->gw);
-	follow_log4("IPv4 host loopback mapped to", &o4->map_host_lo,
-		    &n4->map_host_lo);
-	follow_log4("IPv4 DNS forwarded to", &o4->dns_host, &n4->dns_host);
-	follow_log6("IPv6 address", &o6->addr, &n6->addr);
-	follow_log6("IPv6 gateway", &o6->gw, &n6->gw);
-	follow_log6("IPv6 link-local", &o6->addr_ll, &n6->addr_ll);
-	follow_log6("IPv6 host loopback mapped to", &o6->map_host_lo,
-		    &n6->map_host_lo);
-	follow_log6("IPv6 DNS forwarded to", &o6->dns_host, &n6->dns_host);
+	follow_log(AF_INET, "IPv4 address", &o4->addr, &n4->addr);
+	follow_log(AF_INET, "IPv4 gateway", &o4->gw, &n4->gw);
+	follow_log(AF_INET, "IPv4 host loopback mapped to", &o4->map_host_lo,
+		   &n4->map_host_lo);
+	follow_log(AF_INET, "IPv4 DNS forwarded to", &o4->dns_host,
+		   &n4->dns_host);
+	follow_log(AF_INET6, "IPv6 address", &o6->addr, &n6->addr);
+	follow_log(AF_INET6, "IPv6 gateway", &o6->gw, &n6->gw);
+	follow_log(AF_INET6, "IPv6 link-local", &o6->addr_ll, &n6->addr_ll);
+	follow_log(AF_INET6, "IPv6 host loopback mapped to", &o6->map_host_lo,
+		   &n6->map_host_lo);
+	follow_log(AF_INET6, "IPv6 DNS forwarded to", &o6->dns_host,
+		   &n6->dns_host);
 
 	if (memcmp(o4->dns, n4->dns, sizeof(o4->dns)))
 		info("Following host: IPv4 nameservers %s -> %s",
@@ -371,6 +355,46 @@ static bool follow_log_changes(const struct ctx *c, const struct ip4_ctx *o4,
 }
 
 /**
+ * follow_gone_af() - Reset flows on addresses of one family that went away
+ * @c:		Execution context
+ * @af:		AF_INET or AF_INET6
+ * @old:	Addresses before, struct in_addr or struct in6_addr
+ * @n_old:	Entries in @old, negative if the dump failed
+ * @now:	Addresses now, same type
+ * @n_now:	Entries in @now, negative if the dump failed
+ */
+static void follow_gone_af(struct ctx *c, int af, const void *old, int n_old,
+			   const void *now, int n_now)
+{
+	size_t len = af == AF_INET ? sizeof(struct in_addr) :
+				     sizeof(struct in6_addr);
+	char buf[INET6_ADDRSTRLEN];
+	int i, j;
+
+	/* A failed dump, or more addresses than we keep: don't guess */
+	if (n_old < 0 || n_now < 0 || n_old >= FOLLOW_ADDRS_MAX ||
+	    n_now >= FOLLOW_ADDRS_MAX)
+		return;
+
+	for (i = 0; i < n_old; i++) {
+		const char *a = (const char *)old + len * i;
+
+		for (j = 0; j < n_now; j++)
+			if (!memcmp(a, (const char *)now + len * j, len))
+				break;
+		if (j < n_now)
+			continue;
+
+		info("Following host: address %s gone, resetting its flows",
+		     inet_ntop(af, a, buf, sizeof(buf)));
+		if (!c->no_tcp)
+			tcp_addr_gone(c, af, a);
+		if (!c->no_udp)
+			udp_addr_gone(c, af, a);
+	}
+}
+
+/**
  * follow_addrs_gone() - Reset flows on host addresses that went away
  * @c:		Execution context
  */
@@ -378,50 +402,14 @@ static void follow_addrs_gone(struct ctx *c)
 {
 	struct in6_addr old6[FOLLOW_ADDRS_MAX];
 	struct in_addr old4[FOLLOW_ADDRS_MAX];
-	int n4 = follow_n4, n6 = follow_n6, i, j;
-	char buf[INET6_ADDRSTRLEN];
+	int n4 = follow_n4, n6 = follow_n6;
 
 	memcpy(old4, follow_addrs4, sizeof(old4));
 	memcpy(old6, follow_addrs6, sizeof(old6));
 	follow_addrs_read();
 
-	/* A failed dump, or more addresses than we keep: don't guess */
-	if (n4 < 0 || follow_n4 < 0 || n4 >= FOLLOW_ADDRS_MAX ||
-	    follow_n4 >= FOLLOW_ADDRS_MAX)
-		n4 = 0;
-	if (n6 < 0 || follow_n6 < 0 || n6 >= FOLLOW_ADDRS_MAX ||
-	    follow_n6 >= FOLLOW_ADDRS_MAX)
-		n6 = 0;
-
-	for (i = 0; i < n4; i++) {
-		for (j = 0; j < follow_n4; j++)
-			if (IN4_ARE_ADDR_EQUAL(&old4[i], &follow_addrs4[j]))
-				break;
-		if (j < follow_n4)
-			continue;
-
-		info("Following host: address %s gone, resetting its flows",
-		     inet_ntop(AF_INET, &old4[i], buf, sizeof(buf)));
-		if (!c->no_tcp)
-			tcp_addr_gone(c, AF_INET, &old4[i]);
-		if (!c->no_udp)
-			udp_addr_gone(c, AF_INET, &old4[i]);
-	}
-
-	for (i = 0; i < n6; i++) {
-		for (j = 0; j < follow_n6; j++)
-			if (IN6_ARE_ADDR_EQUAL(&old6[i], &follow_addrs6[j]))
-				break;
-		if (j < follow_n6)
-			continue;
-
-		info("Following host: address %s gone, resetting its flows",
-		     inet_ntop(AF_INET6, &old6[i], buf, sizeof(buf)));
-		if (!c->no_tcp)
-			tcp_addr_gone(c, AF_INET6, &old6[i]);
-		if (!c->no_udp)
-			udp_addr_gone(c, AF_INET6, &old6[i]);
-	}
+	follow_gone_af(c, AF_INET, old4, n4, follow_addrs4, follow_n4);
+	follow_gone_af(c, AF_INET6, old6, n6, follow_addrs6, follow_n6);
 }
 
 /**
