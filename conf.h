@@ -76,6 +76,5 @@ void conf_host_init(struct ctx *c, const struct conf_opts *o);
 void conf_host_update(struct ctx *c);
 int conf_resolv_watch(int ino);
 bool conf_resolv_event(int wd, const char *name, size_t len);
-void conf_addr_ll_from_mac(struct in6_addr *a, const unsigned char mac[6]);
 
 #endif /* CONF_H */

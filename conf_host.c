@@ -289,7 +289,7 @@ static void conf_ip6(struct ctx *c, const struct conf_opts *o,
  * the middle and the universal/local bit inverted, after fe80::/64
  * (RFC 4291 2.5.6).
  */
-void conf_addr_ll_from_mac(struct in6_addr *a,
+static void conf_addr_ll_from_mac(struct in6_addr *a,
 				  const unsigned char mac[6])
 {
 	memset(a, 0, sizeof(*a));
